@@ -1,0 +1,66 @@
+"""Errors raised by adwatch, each carrying the exit code the CLI uses.
+
+    AdwatchError                 exit 1
+    ├── ConfigError              exit 2  (bad feeds.yaml, bad watchlist query)
+    ├── UsageError               exit 2  (bad option value, unknown hit id)
+    ├── FetchError               exit 1  (one source or page could not be fetched)
+    ├── FeedError                exit 1  (a body that is not a usable feed)
+    ├── ExtractError             exit 1  (no article text in a page)
+    ├── StoreError               exit 1  (the SQLite store is unusable)
+    ├── QueryError               exit 2  (a watchlist or search query that does not parse)
+    └── LockHeld                 exit 75 (another scan holds the store's lock)
+
+Every message is one line: what went wrong, then where.
+"""
+
+from __future__ import annotations
+
+
+class AdwatchError(Exception):
+    "Base class of every error adwatch raises on purpose"
+
+    exit_code = 1
+
+
+class ConfigError(AdwatchError):
+    "The configuration file is missing or invalid"
+
+    exit_code = 2
+
+
+class UsageError(AdwatchError):
+    "A command-line value is invalid"
+
+    exit_code = 2
+
+
+class FetchError(AdwatchError):
+    "A URL could not be fetched"
+
+
+class FeedError(AdwatchError):
+    "A response is not a feed, sitemap or page we can read"
+
+
+class ExtractError(AdwatchError):
+    "No article text could be extracted from a page"
+
+
+class StoreError(AdwatchError):
+    "The SQLite store cannot be opened or used"
+
+
+class QueryError(AdwatchError):
+    "A query does not parse"
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, position: int | None = None) -> None:
+        super().__init__(message)
+        self.position = position
+
+
+class LockHeld(AdwatchError):
+    "Another scan holds the lock on this store"
+
+    exit_code = 75

@@ -1,0 +1,455 @@
+"""The SQLite store: schema, upgrades, the scan lock, and the writes a scan makes.
+
+The file stays plain SQLite with readable names, so sqlite-utils and Datasette
+open it directly. Queries for the analyst's commands live in `query.py`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from adwatch.config import Source
+from adwatch.dates import utc_now
+from adwatch.errors import LockHeld, StoreError
+from adwatch.models import Article, Match
+
+BUSY_TIMEOUT_MS = 10_000
+TRIAGE_STATUSES = ("new", "reviewing", "escalated", "dismissed")
+
+migrations = Migrations("adwatch")
+
+
+@migrations(name="m001_initial")
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    """Schema version 1: the tables of the design."""
+    db.execute(
+        """
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            market TEXT NOT NULL,
+            language TEXT,
+            type TEXT NOT NULL DEFAULT 'rss',
+            etag TEXT,
+            last_modified TEXT,
+            last_status INTEGER,
+            last_error TEXT,
+            last_checked_at TEXT,
+            last_ok_at TEXT,
+            failures INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            source TEXT NOT NULL,
+            market TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL DEFAULT '',
+            language TEXT,
+            published_at TEXT,
+            fetched_at TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            extractor TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE hits (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            watchlist TEXT NOT NULL,
+            category TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            term TEXT NOT NULL,
+            matched_text TEXT NOT NULL,
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            snippet TEXT NOT NULL,
+            market TEXT NOT NULL,
+            language TEXT,
+            found_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'new',
+            note TEXT,
+            UNIQUE (article_id, watchlist, term, start)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            sources_ok INTEGER NOT NULL DEFAULT 0,
+            sources_failed INTEGER NOT NULL DEFAULT 0,
+            articles_new INTEGER NOT NULL DEFAULT 0,
+            hits_new INTEGER NOT NULL DEFAULT 0,
+            details TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX hits_found_at ON hits(found_at)")
+    db.execute("CREATE INDEX hits_article ON hits(article_id)")
+    db.execute("CREATE INDEX articles_source ON articles(source)")
+    # Trigram FTS finds substrings of 3+ characters, so Thai and Burmese words
+    # (not separated by spaces) are found too.
+    db["articles"].enable_fts(["title", "text"], tokenize="trigram", create_triggers=True)
+
+
+@migrations(name="m002_zawgyi_entries_triage")
+def _m002_zawgyi_entries_triage(db: sqlite_utils.Database) -> None:
+    """Schema version 2: Zawgyi flag, feed entry ids, hit source, triage log, filter indexes."""
+    db.execute("ALTER TABLE articles ADD COLUMN entry_id TEXT")
+    db.execute("ALTER TABLE articles ADD COLUMN zawgyi INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE articles ADD COLUMN author TEXT")
+    db.execute("ALTER TABLE articles ADD COLUMN updated_at TEXT")
+    db.execute("ALTER TABLE hits ADD COLUMN source TEXT")
+    db.execute(
+        "UPDATE hits SET source = (SELECT source FROM articles WHERE articles.id = hits.article_id)"
+    )
+    db.execute(
+        """
+        CREATE TABLE triage_log (
+            id INTEGER PRIMARY KEY,
+            hit_id INTEGER NOT NULL REFERENCES hits(id) ON DELETE CASCADE,
+            old_status TEXT,
+            new_status TEXT NOT NULL,
+            note TEXT,
+            who TEXT NOT NULL,
+            at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX triage_log_hit ON triage_log(hit_id)")
+    db.execute("CREATE INDEX articles_entry ON articles(source, entry_id)")
+    db.execute("CREATE INDEX articles_published_at ON articles(published_at)")
+    for column in ("market", "language", "watchlist", "category", "severity", "status", "source"):
+        db.execute(f"CREATE INDEX hits_{column}_found_at ON hits({column}, found_at)")
+
+
+SCHEMA_VERSION = len(migrations._migrations)
+
+
+def _connect(path: Path) -> sqlite_utils.Database:
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        # WAL lets the analyst query while a scan writes.
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: cannot open the store: {exc}") from exc
+    return sqlite_utils.Database(conn)
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    """How many of adwatch's schema migrations this file has."""
+    return len(migrations.applied(db))
+
+
+@dataclass(frozen=True)
+class SavedArticle:
+    """What saving one article did."""
+
+    article_id: int
+    created: bool  # a new row, not an update of an earlier one
+    changed: bool  # text or title differ from what was stored
+    hits_new: int
+
+
+class Store:
+    """An open adwatch store. Create it with `open_store`."""
+
+    def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
+        self.db = db
+        self.path = path
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- sources -------------------------------------------------------------------
+
+    def sync_sources(self, sources: Iterable[Source]) -> None:
+        """Make the `sources` table list the configured sources, keeping health columns."""
+        with self.db.conn:
+            for source in sources:
+                self.db.execute(
+                    """
+                    INSERT INTO sources (name, url, market, language, type)
+                    VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET
+                        url = excluded.url, market = excluded.market,
+                        language = excluded.language, type = excluded.type,
+                        -- a new URL starts with no validators: they belonged to the old one
+                        etag = CASE WHEN sources.url = excluded.url THEN sources.etag END,
+                        last_modified = CASE WHEN sources.url = excluded.url
+                                        THEN sources.last_modified END
+                    """,
+                    [source.name, source.url, source.market, source.language, source.type],
+                )
+
+    def source_row(self, name: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM sources WHERE name = ?", [name]))
+        return rows[0] if rows else None
+
+    def record_source_result(
+        self,
+        name: str,
+        *,
+        ok: bool,
+        status: int | None,
+        error: str | None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> None:
+        """Update a source's health after a fetch; validators only change on success."""
+        now = utc_now()
+        with self.db.conn:
+            if ok:
+                self.db.execute(
+                    """UPDATE sources SET last_status = ?, last_error = NULL,
+                       last_checked_at = ?, last_ok_at = ?, failures = 0,
+                       etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified)
+                       WHERE name = ?""",
+                    [status, now, now, etag, last_modified, name],
+                )
+            else:
+                self.db.execute(
+                    """UPDATE sources SET last_status = ?, last_error = ?,
+                       last_checked_at = ?, failures = failures + 1 WHERE name = ?""",
+                    [status, error, now, name],
+                )
+
+    # --- articles and hits -----------------------------------------------------------
+
+    def known_urls(self, urls: Sequence[str]) -> set[str]:
+        """Those of `urls` already stored as articles."""
+        found: set[str] = set()
+        for i in range(0, len(urls), 500):
+            chunk = list(urls[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                row[0]
+                for row in self.db.execute(f"SELECT url FROM articles WHERE url IN ({marks})", chunk)
+            )
+        return found
+
+    def find_article(self, *, url: str, source: str, entry_id: str | None) -> dict[str, Any] | None:
+        """The stored article with this feed entry id in this source, else with this URL."""
+        if entry_id:
+            rows = list(
+                self.db.query(
+                    "SELECT id, url, content_hash, title FROM articles"
+                    " WHERE source = ? AND entry_id = ? LIMIT 1",
+                    [source, entry_id],
+                )
+            )
+            if rows:
+                return rows[0]
+        rows = list(
+            self.db.query("SELECT id, url, content_hash, title FROM articles WHERE url = ?", [url])
+        )
+        return rows[0] if rows else None
+
+    def save_article(self, article: Article, matches: Sequence[Match]) -> SavedArticle:
+        """Store an article and its hits in one transaction.
+
+        An article already stored (same feed entry id in the same source, or same
+        URL) is updated in place; its untriaged hits are replaced by `matches`,
+        and hits an analyst has triaged are kept.
+        """
+        now = utc_now()
+        values = {
+            "url": article.url,
+            "source": article.source,
+            "market": article.market,
+            "title": article.title,
+            "text": article.text,
+            "language": article.language,
+            "published_at": article.published_at,
+            "fetched_at": article.fetched_at,
+            "content_hash": article.content_hash,
+            "extractor": article.extractor,
+            "entry_id": article.entry_id,
+            "zawgyi": int(article.zawgyi),
+        }
+        with self.db.conn:
+            existing = self.find_article(
+                url=article.url, source=article.source, entry_id=article.entry_id
+            )
+            if existing is None:
+                cursor = self.db.execute(
+                    f"INSERT INTO articles ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                    list(values.values()),
+                )
+                article_id = int(cursor.lastrowid or 0)
+                created = changed = True
+            else:
+                article_id = int(existing["id"])
+                created = False
+                changed = existing["content_hash"] != article.content_hash
+                if not changed:
+                    return SavedArticle(article_id, created=False, changed=False, hits_new=0)
+                if existing["url"] != article.url:
+                    # An updated entry moved to a new URL; a different article may
+                    # already hold that URL, and it is the same story: drop it.
+                    self.db.execute(
+                        "DELETE FROM articles WHERE url = ? AND id != ?", [article.url, article_id]
+                    )
+                assignments = ", ".join(f"{name} = ?" for name in values)
+                self.db.execute(
+                    f"UPDATE articles SET {assignments}, updated_at = ? WHERE id = ?",
+                    [*values.values(), now, article_id],
+                )
+                self.db.execute(
+                    "DELETE FROM hits WHERE article_id = ? AND status = 'new' AND note IS NULL",
+                    [article_id],
+                )
+            hits_new = self._insert_hits(article_id, article, matches, now)
+        return SavedArticle(article_id, created=created, changed=changed, hits_new=hits_new)
+
+    def _insert_hits(
+        self, article_id: int, article: Article, matches: Sequence[Match], found_at: str
+    ) -> int:
+        inserted = 0
+        for match in matches:
+            cursor = self.db.execute(
+                """INSERT OR IGNORE INTO hits (article_id, watchlist, category, severity, term,
+                   matched_text, start, "end", snippet, market, language, found_at, status,
+                   source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)""",
+                [
+                    article_id,
+                    match.watchlist,
+                    match.category,
+                    match.severity,
+                    match.term,
+                    match.matched_text,
+                    match.start,
+                    match.end,
+                    match.snippet,
+                    article.market,
+                    article.language,
+                    found_at,
+                    article.source,
+                ],
+            )
+            inserted += cursor.rowcount
+        return inserted
+
+    # --- runs ------------------------------------------------------------------------
+
+    def start_run(self) -> int:
+        with self.db.conn:
+            cursor = self.db.execute(
+                "INSERT INTO runs (started_at, status) VALUES (?, 'running')", [utc_now()]
+            )
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        sources_ok: int,
+        sources_failed: int,
+        articles_new: int,
+        hits_new: int,
+        details: dict[str, Any],
+    ) -> None:
+        with self.db.conn:
+            self.db.execute(
+                """UPDATE runs SET finished_at = ?, status = ?, sources_ok = ?,
+                   sources_failed = ?, articles_new = ?, hits_new = ?, details = ?
+                   WHERE id = ?""",
+                [
+                    utc_now(),
+                    status,
+                    sources_ok,
+                    sources_failed,
+                    articles_new,
+                    hits_new,
+                    json.dumps(details, ensure_ascii=False),
+                    run_id,
+                ],
+            )
+
+
+def open_store(path: str | Path, *, create: bool = True) -> Store:
+    """Open (and create or upgrade) the store at `path`."""
+    path = Path(path)
+    if not create and not path.exists():
+        raise StoreError(f"{path}: no store here yet (run `adwatch scan` first)")
+    if create:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot create the store's folder: {exc.strerror}") from exc
+    db = _connect(path)
+    try:
+        if migrations.pending(db):
+            migrations.apply(db)
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise StoreError(f"{path}: not an adwatch store or damaged: {exc}") from exc
+    return Store(db, path)
+
+
+# --- the scan lock --------------------------------------------------------------------
+
+
+def lock_path(store_path: Path) -> Path:
+    return store_path.with_name(store_path.name + ".lock")
+
+
+@contextmanager
+def scan_lock(store_path: str | Path) -> Iterator[None]:
+    """Hold the store's scan lock, or raise LockHeld naming the holder.
+
+    An OS file lock (flock) on a side file: the kernel drops it when the holder
+    exits, however it exits, so a killed scan never leaves a stale lock. Readers
+    never take it.
+    """
+    path = lock_path(Path(store_path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole scan
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown process"
+            raise LockHeld(
+                f"{store_path}: another scan is running on this store ({holder})"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, started {utc_now()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    finally:
+        handle.close()
