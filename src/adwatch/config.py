@@ -259,14 +259,10 @@ def _check_url(where: _Where, node: yaml.Node, field_name: str, url: str) -> Non
         return
     if parts.scheme == "file" or (not parts.scheme and url.strip()):
         return  # a saved file: checked when it is read
-    raise where.error(
-        node, field_name, f"URLs must be http, https, file:// or a path, got {url!r}"
-    )
+    raise where.error(node, field_name, f"URLs must be http, https, file:// or a path, got {url!r}")
 
 
-def _parse_sources(
-    where: _Where, node: yaml.Node, markets: dict[str, Market]
-) -> list[Source]:
+def _parse_sources(where: _Where, node: yaml.Node, markets: dict[str, Market]) -> list[Source]:
     if not isinstance(node, yaml.SequenceNode):
         raise where.error(node, "sources", f"expected a list, got {_kind(node)}")
     sources: list[Source] = []
@@ -286,7 +282,9 @@ def _parse_sources(
             )
         if name in seen:
             raise where.error(
-                fields["name"], f"{label}.name", f"duplicate source name (first on line {seen[name]})"
+                fields["name"],
+                f"{label}.name",
+                f"duplicate source name (first on line {seen[name]})",
             )
         seen[name] = fields["name"].start_mark.line + 1
         url = _str(where, fields["url"], f"{label}.url").strip()
@@ -316,7 +314,9 @@ def _parse_sources(
                     f"{label}.type",
                     f"unknown type {source_type!r} (known: {', '.join(SOURCE_TYPES)})",
                 )
-        articles = _bool(where, fields["articles"], f"{label}.articles") if "articles" in fields else True
+        articles = (
+            _bool(where, fields["articles"], f"{label}.articles") if "articles" in fields else True
+        )
         sources.append(Source(name, url, market, language, source_type, articles))
     return sources
 
@@ -345,7 +345,9 @@ def _parse_watchlists(
         if name in seen:
             raise where.error(fields["name"], f"{label}.name", "duplicate watchlist name")
         seen.add(name)
-        category = _str(where, fields["category"], f"{label}.category") if "category" in fields else name
+        category = (
+            _str(where, fields["category"], f"{label}.category") if "category" in fields else name
+        )
         severity = "medium"
         if "severity" in fields:
             severity = _str(where, fields["severity"], f"{label}.severity")
@@ -463,7 +465,9 @@ def parse_config(text: str, path: Path) -> Config:
     if "version" in fields:
         version = _value(where, fields["version"], "version")
         if version != 1:
-            raise where.error(fields["version"], "version", f"this adwatch reads version 1, got {version!r}")
+            raise where.error(
+                fields["version"], "version", f"this adwatch reads version 1, got {version!r}"
+            )
     store_name = _str(where, fields["store"], "store") if "store" in fields else "adwatch.db"
     fetch = _parse_fetch(where, fields["fetch"]) if "fetch" in fields else FetchSettings()
     if "markets" not in fields:
@@ -503,7 +507,9 @@ def load_config(path: str | Path | None = None, *, db: str | Path | None = None)
             f"{config_path}: config file not found (run `adwatch init` to write one)"
         ) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{config_path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        raise ConfigError(
+            f"{config_path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from exc
     except OSError as exc:
         raise ConfigError(f"{config_path}: cannot read: {exc.strerror}") from exc
     config = parse_config(text, config_path)

@@ -37,6 +37,11 @@ class UsageError(AdwatchError):
 class FetchError(AdwatchError):
     "A URL could not be fetched"
 
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
 
 class FeedError(AdwatchError):
     "A response is not a feed, sitemap or page we can read"

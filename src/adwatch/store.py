@@ -249,7 +249,9 @@ class Store:
             marks = ",".join("?" * len(chunk))
             found.update(
                 row[0]
-                for row in self.db.execute(f"SELECT url FROM articles WHERE url IN ({marks})", chunk)
+                for row in self.db.execute(
+                    f"SELECT url FROM articles WHERE url IN ({marks})", chunk
+                )
             )
         return found
 
