@@ -171,7 +171,8 @@ def check(
 
 def _check_online(config: Any) -> None:
     from adwatch.pipeline import probe_sources
-    from adwatch.render import render_probe_table, stdout_console
+    from adwatch.render import stdout_console
+    from adwatch.render_scan import render_probe_table
 
     probes = probe_sources(config)
     stdout_console().print(render_probe_table(probes))
@@ -203,8 +204,46 @@ def scan(
         bool, typer.Option("--quiet", "-q", help="Print nothing unless a source failed.")
     ] = False,
 ) -> None:
-    """Fetch every source, extract articles, match watchlists and store the hits."""
-    _not_built("scan", 3)
+    """Fetch every source, extract articles, match watchlists and store the hits.
+
+    Exit 0 when every source was fine, 3 when one or more failed (each named on
+    stderr), 75 when another scan holds the store's lock, 2 for a config error.
+    """
+    import json
+
+    from adwatch.config import load_config
+    from adwatch.pipeline import run_scan
+    from adwatch.render import stdout_console
+    from adwatch.render_scan import ScanReporter, describe_outcome, describe_summary
+
+    state = _state(ctx)
+    config = load_config(state.config, db=state.db)
+    console = stdout_console()
+    live = console.is_terminal and not quiet and not json_output
+    with ScanReporter(
+        console, live=live, verbose=not live and not quiet and not json_output
+    ) as shown:
+        summary = run_scan(
+            config,
+            markets=market or (),
+            sources=source or (),
+            articles=not no_articles,
+            on_event=shown,
+        )
+    if json_output:
+        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
+    elif not quiet:
+        console.print(describe_summary(summary), markup=False)
+    if summary.failed:
+        errors = stderr_console()
+        for outcome in summary.failed:
+            errors.print(f"adwatch: source {describe_outcome(outcome)}", markup=False)
+        errors.print(
+            f"adwatch: {len(summary.failed)} of {len(summary.outcomes)} sources failed "
+            f"(run {summary.run_id})",
+            markup=False,
+        )
+        raise typer.Exit(3)
 
 
 @app.command()
@@ -219,8 +258,34 @@ def rematch(
         typer.Option("--since", help="Only articles fetched since (ISO date, or 24h, 7d)."),
     ] = None,
 ) -> None:
-    """Run the current watchlists over stored articles (no network) and update hits."""
-    _not_built("rematch", 4)
+    """Run the current watchlists over stored articles (no network) and update hits.
+
+    Hits that no longer match are removed unless an analyst triaged them (a status
+    other than new, or a note): those are kept and reported.
+    """
+    from adwatch.config import load_config
+    from adwatch.query import parse_when
+    from adwatch.rematch import rematch as run_rematch
+    from adwatch.render import stdout_console
+
+    state = _state(ctx)
+    config = load_config(state.config, db=state.db)
+    known = {w.name for w in config.watchlists}
+    for name in watchlist or ():
+        if name not in known:
+            _fail(f"--watchlist: no watchlist named {name!r} in {config.path}", 2)
+    if not config.store.exists():
+        _fail(f"{config.store}: no store here yet (run `adwatch scan` first)", 2)
+    since_iso = parse_when(since, "--since") if since else None
+    report = run_rematch(config.store, config.watchlists, only=watchlist or (), since=since_iso)
+    console = stdout_console()
+    console.print(f"rematched {report.articles} articles", markup=False)
+    for change in report.changes:
+        console.print(
+            f"{clean(change.watchlist)}: +{change.added} added, -{change.removed} removed, "
+            f"{change.kept_triaged} triaged kept (no longer matching)",
+            markup=False,
+        )
 
 
 # --- the analyst's queries (issue #5) ------------------------------------------------

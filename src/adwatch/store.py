@@ -322,12 +322,26 @@ class Store:
                     f"UPDATE articles SET {assignments}, updated_at = ? WHERE id = ?",
                     [*values.values(), now, article_id],
                 )
-                self.db.execute(
-                    "DELETE FROM hits WHERE article_id = ? AND status = 'new' AND note IS NULL",
-                    [article_id],
-                )
+                self._drop_stale_hits(article_id, matches)
             hits_new = self._insert_hits(article_id, article, matches, now)
         return SavedArticle(article_id, created=created, changed=changed, hits_new=hits_new)
+
+    def _drop_stale_hits(self, article_id: int, matches: Sequence[Match]) -> None:
+        """Delete the untriaged hits of an article that `matches` no longer contains.
+
+        Hits found again keep their id and found_at, so an edited page does not
+        present old hits as new; triaged hits are never deleted.
+        """
+        current = {(m.watchlist, m.term, m.start) for m in matches}
+        rows = self.db.execute(
+            """SELECT id, watchlist, term, start FROM hits
+               WHERE article_id = ? AND status = 'new' AND note IS NULL""",
+            [article_id],
+        ).fetchall()
+        stale = [row[0] for row in rows if (row[1], row[2], row[3]) not in current]
+        for i in range(0, len(stale), 500):
+            chunk = stale[i : i + 500]
+            self.db.execute(f"DELETE FROM hits WHERE id IN ({','.join('?' * len(chunk))})", chunk)
 
     def _insert_hits(
         self, article_id: int, article: Article, matches: Sequence[Match], found_at: str
@@ -358,6 +372,11 @@ class Store:
         return inserted
 
     # --- runs ------------------------------------------------------------------------
+
+    def mark_interrupted_runs(self) -> None:
+        """Runs still 'running' were killed: the caller holds the scan lock, so none is alive."""
+        with self.db.conn:
+            self.db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
 
     def start_run(self) -> int:
         with self.db.conn:

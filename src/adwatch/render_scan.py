@@ -1,0 +1,110 @@
+"""Terminal output of `scan` and `check --online`. Only cli.py imports this module.
+
+On a terminal the scan shows a live progress bar; elsewhere (cron, a pipe) it
+prints one plain line per source, so a log reads well without a TTY.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from adwatch.pipeline import Probe, ScanEvent, ScanSummary, SourceOutcome
+from adwatch.render import clean, safe_text
+
+
+def describe_outcome(outcome: SourceOutcome) -> str:
+    """One plain line for a source: what was fetched and stored, or why it failed."""
+    name = clean(outcome.name)
+    if not outcome.ok:
+        return f"{name}: FAILED: {clean(outcome.error)}"
+    if outcome.not_modified:
+        return f"{name}: not modified"
+    parts = [f"{outcome.entries} entries", f"{outcome.articles_new} new"]
+    if outcome.articles_updated:
+        parts.append(f"{outcome.articles_updated} updated")
+    parts.append(f"{outcome.hits_new} hits")
+    if outcome.pages_failed:
+        parts.append(f"{outcome.pages_failed} pages kept from the feed summary")
+    line = f"{name}: " + ", ".join(parts)
+    if outcome.warning:
+        line += f" (warning: {clean(outcome.warning)})"
+    return line
+
+
+def describe_summary(summary: ScanSummary) -> str:
+    failed = len(summary.failed)
+    return (
+        f"run {summary.run_id}: {summary.sources_ok} sources ok, {failed} failed; "
+        f"{summary.articles_new} new articles, {summary.articles_updated} updated; "
+        f"{summary.hits_new} new hits"
+    )
+
+
+class ScanReporter:
+    """Receives ScanEvents and shows them: a progress bar on a terminal, lines otherwise."""
+
+    def __init__(self, console: Console, *, live: bool, verbose: bool) -> None:
+        self.console = console
+        self.live = live
+        self.verbose = verbose
+        self.articles = 0
+        self.hits = 0
+        self.progress: Progress | None = None
+        self.task: int | None = None
+
+    def __enter__(self) -> ScanReporter:
+        if self.live:
+            self.progress = Progress(
+                TextColumn("[bold]scan"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("sources · {task.fields[articles]} articles · {task.fields[hits]} hits"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("scan", total=None, articles=0, hits=0)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def __call__(self, event: ScanEvent) -> None:
+        if event.kind == "article":
+            self.articles += 1
+            self.hits += event.hits
+        if self.progress is not None and self.task is not None:
+            if event.kind == "sources":
+                self.progress.update(self.task, total=event.total)
+            elif event.kind == "source":
+                self.progress.advance(self.task)
+            self.progress.update(self.task, articles=self.articles, hits=self.hits)
+        if event.kind == "source" and event.outcome is not None and self.verbose:
+            self.console.print(safe_text(describe_outcome(event.outcome)))
+
+
+def render_probe_table(probes: Sequence[Probe]) -> Table:
+    table = Table(title="sources, probed now (nothing stored)", title_justify="left")
+    for column in ("source", "status", "type", "entries", "result"):
+        table.add_column(column, overflow="fold")
+    for probe in probes:
+        table.add_row(
+            safe_text(probe.name),
+            safe_text(probe.status if probe.status is not None else "-"),
+            safe_text(probe.kind or "-"),
+            safe_text(probe.entries if probe.entries is not None else "-"),
+            safe_text("ok", "green") if probe.ok else safe_text(probe.error, "red"),
+        )
+    return table
