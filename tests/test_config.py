@@ -67,6 +67,8 @@ def test_valid_config_loads_typed(tmp_path: Path) -> None:
     assert config.fetch.user_agent.startswith("adwatch/")
     assert [s.name for s in config.sources] == ["th-news", "vn-page"]
     assert config.sources[1].type == "page" and config.sources[1].articles is False
+    # a saved page is found next to feeds.yaml, wherever the scan runs from
+    assert config.sources[1].url == str(tmp_path / "saved" / "page.html")
     scam = config.watchlists[0]
     assert scam.terms["th"] == ("โฆษณาหลอกลวง",)
     assert scam.near == 300 and scam.context == ("TikTok",)

@@ -289,6 +289,9 @@ def _parse_sources(where: _Where, node: yaml.Node, markets: dict[str, Market]) -
         seen[name] = fields["name"].start_mark.line + 1
         url = _str(where, fields["url"], f"{label}.url").strip()
         _check_url(where, fields["url"], f"{label}.url", url)
+        if not urlsplit(url).scheme:
+            # A saved file is found next to feeds.yaml, wherever the scan runs from.
+            url = str(where.path.parent / Path(url).expanduser())
         market = _str(where, fields["market"], f"{label}.market")
         if market not in markets:
             raise where.error(
