@@ -27,7 +27,10 @@ import unicodedata
 from dataclasses import dataclass
 from itertools import accumulate, chain, compress, repeat
 from operator import ne
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = [
     "NormalizedText",
@@ -66,25 +69,23 @@ _DOUBLE_QUOTES = "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 
 
-def _char_fold_table() -> dict[int, str]:
-    """One character to one character: punctuation, digits, fullwidth ASCII, spaces."""
-    table: dict[int, str] = {}
-    table.update(dict.fromkeys(map(ord, _SINGLE_QUOTES), "'"))
-    table.update(dict.fromkeys(map(ord, _DOUBLE_QUOTES), '"'))
-    table.update(dict.fromkeys(map(ord, _DASHES), "-"))
+def _char_fold_table() -> dict[str, str]:
+    """One character to one character: punctuation, digits, fullwidth ASCII."""
+    table: dict[str, str] = {}
+    table.update(dict.fromkeys(_SINGLE_QUOTES, "'"))
+    table.update(dict.fromkeys(_DOUBLE_QUOTES, '"'))
+    table.update(dict.fromkeys(_DASHES, "-"))
     for digit in range(10):
-        table[0x0E50 + digit] = str(digit)  # Thai digits
-        table[0x1040 + digit] = str(digit)  # Myanmar digits
+        table[chr(0x0E50 + digit)] = str(digit)  # Thai digits
+        table[chr(0x1040 + digit)] = str(digit)  # Myanmar digits
     for code in range(0xFF01, 0xFF5F):  # fullwidth ASCII, as NFKC would
-        table[code] = chr(code - 0xFEE0)
-    for code in range(0x3001):  # the last space character is U+3000
-        if chr(code).isspace():
-            table[code] = " "
+        table[chr(code)] = chr(code - 0xFEE0)
     return table
 
 
 _CHAR_FOLD = _char_fold_table()
-_LATIN_STROKE_D = {ord("đ"): "d"}
+# A regex finds the few characters to fold: str.translate looks up every character.
+_CHAR_FOLD_RE = re.compile("[" + "".join(map(re.escape, _CHAR_FOLD)) + "]")
 
 # After NFD, combining marks that follow a Latin letter: the diacritics fold_diacritics drops.
 _LATIN_MARKS_RE = re.compile(
@@ -92,13 +93,22 @@ _LATIN_MARKS_RE = re.compile(
     "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+"
 )
 
-# Thai: a tone mark typed before an above vowel (NFC cannot fix it: the vowels have class 0).
-_THAI_TONE_FIRST_RE = re.compile("([\u0e48-\u0e4b])([\u0e31\u0e34-\u0e37])")
-# Burmese: medials in any order are sorted (ျ ြ ွ ှ); lower vowel before upper vowel and
-# anusvara before lower vowel are swapped.  NFC already puts ့ before ် (classes 7 < 9).
-_MYANMAR_MEDIALS_RE = re.compile("[\u103b-\u103e]{2,}")
-_MYANMAR_LOWER_FIRST_RE = re.compile("([\u102f\u1030])([\u102d\u102e\u1032])")
-_MYANMAR_ANUSVARA_FIRST_RE = re.compile("(\u1036)([\u102f\u1030])")
+# Mark order NFC cannot fix because the marks have combining class 0:
+# Thai: a tone mark typed before an above vowel (่ิ -> ิ่).
+# Burmese: medials in any order (sorted: ျ ြ ွ ှ), a lower vowel before an upper vowel
+# (ုိ -> ို), anusvara before a lower vowel (ံု -> ုံ).  NFC already puts ့ before ် (7 < 9).
+_MARK_ORDER_RE = re.compile(
+    "[\u0e48-\u0e4b][\u0e31\u0e34-\u0e37]"
+    "|[\u103b-\u103e][\u103b-\u103e]+"
+    "|[\u102f\u1030][\u102d\u102e\u1032]"
+    "|\u1036[\u102f\u1030]"
+)
+_MARK_ORDER_FIRSTS = "\u0e48\u0e49\u0e4a\u0e4b\u103b\u103c\u103d\u103e\u102f\u1030\u1036"
+
+
+def _fix_mark_order(match: re.Match[str]) -> str:
+    marks = match.group()
+    return "".join(sorted(marks)) if marks[0] in "\u103b\u103c\u103d\u103e" else marks[::-1]
 
 
 def _vietnamese_tone_moves() -> dict[str, str]:
@@ -112,22 +122,27 @@ def _vietnamese_tone_moves() -> dict[str, str]:
 
 
 _VIETNAMESE_TONE_MOVES = _vietnamese_tone_moves()
+_TONED_O = "".join(sorted({old[0] for old in _VIETNAMESE_TONE_MOVES if old[1] != "y"}))
+_TONED_U = "".join(sorted({old[0] for old in _VIETNAMESE_TONE_MOVES if old[1] == "y"}))
 
-# Rewrites across clusters, applied to the normalised text; each match becomes one unit.
-_UNIT_RE = re.compile(
-    "|".join(
-        [
-            "  +",  # whitespace runs (already single spaces) collapse to one
-            "\u0e4d[\u0e48-\u0e4b]*\u0e32",  # nikhahit + sara aa -> sara am
-            "\u0e40\u0e40",  # sara e typed twice -> sara ae
-            *sorted(_VIETNAMESE_TONE_MOVES),
-        ]
-    )
+# Rewrites across clusters, applied to the normalised text; each match becomes one unit
+# that maps to everything it covers.  Whitespace runs and line breaks become one space.
+_WHITESPACE = "".join(chr(code) for code in range(0x3001) if chr(code).isspace())
+_WHITESPACE_UNIT = "[{0}][{1}]*| [{1}]+".format(
+    re.escape(_WHITESPACE.replace(" ", "")), re.escape(_WHITESPACE)
 )
+_WHITESPACE_UNIT_RE = re.compile(_WHITESPACE_UNIT)
+_UNIT_RE = re.compile(
+    _WHITESPACE_UNIT + "|\u0e4d[\u0e48-\u0e4b]*\u0e32"  # nikhahit (+ tone) + sara aa -> sara am
+    "|\u0e40\u0e40"  # sara e typed twice -> sara ae
+    f"|[{_TONED_O}][ae]|[{_TONED_U}]y"  # Vietnamese tone on the main vowel
+)
+# Regexes with alternatives scan slower than `in`: use the full one only when needed.
+_UNIT_FIRSTS = "\u0e4d\u0e40" + _TONED_O + _TONED_U
 
 
 def _rewrite_unit(unit: str) -> str:
-    if unit[0] == " ":
+    if unit.isspace():
         return " "
     if unit[0] == "\u0e4d":
         return unit[1:-1] + "\u0e33"
@@ -136,32 +151,68 @@ def _rewrite_unit(unit: str) -> str:
     return _VIETNAMESE_TONE_MOVES[unit]
 
 
-@functools.cache
-def _mark_table() -> dict[int, str]:
-    """Maps every combining mark (and Hangul V/T jamo, which NFC joins to the L before) to NUL.
+# --- clusters: a base character and the combining marks after it -----------------------
 
-    NUL itself maps to U+0001 so that only marks come out as NUL.  Built on first use:
-    scanning the code points costs about 20 ms, which a cron run without Burmese or
-    Thai text should not pay at import.
+
+def _class_of(codes: Iterable[int]) -> str:
+    """A regex character class for sorted code points, as ranges."""
+    ranges: list[list[int]] = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    body = "".join(
+        re.escape(chr(low)) + ("" if low == high else "-" + re.escape(chr(high)))
+        for low, high in ranges
+    )
+    return f"[{body}]"
+
+
+@functools.cache
+def _mark_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Regexes for one combining mark: (BMP only, any plane).
+
+    Hangul vowel and final jamo count as marks because NFC joins them to the jamo before.
+    Built on first use from this Python's Unicode tables (about 15 ms): a cron run that
+    never normalises should not pay it at import.  The BMP-only pattern exists because
+    re checks a class with astral ranges one range at a time, 40x slower.
     """
-    table: dict[int, str] = {0: "\x01"}
-    codes = chain(range(0x20000), range(0xE0100, 0xE01F0))
-    table.update((code, "\x00") for code in codes if unicodedata.category(chr(code))[0] == "M")
-    for code in chain(range(0x1160, 0x1200), range(0xD7B0, 0xD800)):
-        table[code] = "\x00"
-    return table
+    hangul = chain(range(0x1160, 0x1200), range(0xD7B0, 0xD800))
+    bmp = sorted({*hangul, *(c for c in range(0x10000) if unicodedata.category(chr(c))[0] == "M")})
+    astral_range = chain(range(0x10000, 0x20000), range(0xE0100, 0xE01F0))
+    astral = [c for c in astral_range if unicodedata.category(chr(c))[0] == "M"]
+    return re.compile(_class_of(bmp)), re.compile(f"{_class_of(bmp)}|{_class_of(astral)}")
+
+
+def _mark_re(text: str) -> re.Pattern[str]:
+    bmp_only, any_plane = _mark_patterns()
+    # UTF-16 is two bytes a character exactly when there is no astral character.
+    has_astral = len(text.encode("utf-16-le", "surrogatepass")) != 2 * len(text)
+    return any_plane if has_astral else bmp_only
+
+
+def _base_flags(text: str) -> list[bool]:
+    """True for each base character, False for each combining mark."""
+    marked = _mark_re(text).sub("\x00", text.replace("\x00", "\x01"))
+    return list(map(ne, marked, repeat("\x00")))
+
+
+def _is_base(char: str) -> bool:
+    return _mark_re(char).fullmatch(char) is None
 
 
 @functools.cache
 def _extra_bases() -> dict[str, int]:
-    """Characters whose case folding yields a different number of base characters (ß -> ss)."""
-    table = _mark_table()
+    """Characters whose case folding yields other than one base character (ß -> ss)."""
     extra = {}
     for code in chain(range(0x590), range(0x1E00, 0x2000), range(0xFB00, 0xFB18)):
         char = chr(code)
-        folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", char).casefold())
-        bases = sum(1 for c in folded if table.get(ord(c)) != "\x00")
-        if bases != (table.get(code) != "\x00"):
+        if char.casefold() == char:
+            continue
+        folded = _fold_clusters(char, fold_diacritics=False)
+        bases = sum(map(_is_base, folded))
+        if bases != _is_base(char):
             extra[char] = bases
     return extra
 
@@ -178,36 +229,29 @@ def _nfc(text: str) -> str:
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
-def _sort_medials(match: re.Match[str]) -> str:
-    return "".join(sorted(match.group()))
+def _fold_char(match: re.Match[str]) -> str:
+    return _CHAR_FOLD[match.group()]
 
 
 def _fold_clusters(text: str, fold_diacritics: bool) -> str:
-    """Applies every rule that works inside a cluster; the result has one base per input base.
+    """Applies every rule that works inside a cluster.
 
-    (Except case foldings like ß -> ss, which ``_extra_bases`` accounts for.)
-    Works on any concatenation of whole clusters and gives the same result as on each
-    cluster alone.
+    Gives the same result on a concatenation of whole clusters as on each cluster alone,
+    and one base character per input base (except case foldings like ß -> ss, which
+    ``_extra_bases`` lists).
     """
-    text = _nfc(text).casefold().translate(_CHAR_FOLD)
+    text = _CHAR_FOLD_RE.sub(_fold_char, _nfc(text).casefold())
     text = _nfc(text)
-    text = _THAI_TONE_FIRST_RE.sub(r"\2\1", text)
-    text = _MYANMAR_MEDIALS_RE.sub(_sort_medials, text)
-    text = _MYANMAR_LOWER_FIRST_RE.sub(r"\2\1", text)
-    text = _MYANMAR_ANUSVARA_FIRST_RE.sub(r"\2\1", text)
+    if any(char in text for char in _MARK_ORDER_FIRSTS):
+        text = _MARK_ORDER_RE.sub(_fix_mark_order, text)
     if fold_diacritics:
         text = unicodedata.normalize("NFD", text)
-        text = _LATIN_MARKS_RE.sub(r"\1", text).translate(_LATIN_STROKE_D)
+        text = _LATIN_MARKS_RE.sub(r"\1", text).replace("đ", "d")
         text = unicodedata.normalize("NFC", text)
     return text
 
 
 # --- offsets ------------------------------------------------------------------------
-
-
-def _base_flags(text: str) -> list[bool]:
-    """True for each base character, False for each combining mark."""
-    return list(map(ne, text.translate(_mark_table()), repeat("\x00")))
 
 
 def _without_invisible(text: str) -> tuple[str, list[int] | None]:
@@ -221,7 +265,7 @@ def _without_invisible(text: str) -> tuple[str, list[int] | None]:
         kept.extend(range(previous, position))
         previous = position + 1
     kept.extend(range(previous, len(text)))
-    return text.translate(dict.fromkeys(map(ord, _INVISIBLE))), kept
+    return _INVISIBLE_RE.sub("", text), kept
 
 
 def _cluster_starts(flags: list[bool]) -> list[int]:
@@ -233,44 +277,65 @@ def _cluster_starts(flags: list[bool]) -> list[int]:
 
 
 def _cluster_ranges(positions: list[int], kept: list[int] | None) -> tuple[list[int], list[int]]:
-    """Original start and end of each cluster, numbered from 1 (index 0 is unused)."""
+    """Original start and end of each cluster, from its position in the visible text."""
     starts, ends = positions[:-1], positions[1:]
     if kept is None:
-        return [0, *starts], [0, *ends]
+        return starts, ends
     kept_end = [index + 1 for index in kept]
-    return [0, *map(kept.__getitem__, starts)], [0, *(kept_end[end - 1] for end in ends)]
+    return list(map(kept.__getitem__, starts)), [kept_end[end - 1] for end in ends]
 
 
 def _normalize_fast(text: str, fold_diacritics: bool) -> NormalizedText | None:
     """Whole-text transformation, then offsets by counting base characters on both sides.
 
-    Returns None when the base counts disagree (a case the counting does not model);
-    the caller then takes the cluster-by-cluster path.
+    The k-th base of the output comes from the k-th cluster of the input.  Returns None
+    when the counts disagree (a case the counting does not model); the caller then takes
+    the cluster-by-cluster path.
     """
     visible, kept = _without_invisible(text)
     out = _fold_clusters(visible, fold_diacritics)
+    if len(out) == len(visible) and not _mark_re(visible).search(visible + out):
+        # One base in, one base out: the common case for English and NFC Vietnamese.
+        if kept is None:
+            return NormalizedText(out, list(range(len(out))), list(range(1, len(out) + 1)))
+        return NormalizedText(out, kept, [index + 1 for index in kept])
     in_flags = _base_flags(visible)
-    out_flags = _base_flags(out)
-    n_in, n_out = len(visible), len(out)
-    if n_in == n_out and kept is None and all(in_flags) and all(out_flags):
-        identity = list(range(n_in))
-        return NormalizedText(out, identity, list(range(1, n_in + 1)))
     cluster_starts, cluster_ends = _cluster_ranges(_cluster_starts(in_flags), kept)
-    cluster_of_char = list(accumulate(in_flags, initial=0))[1:]
-    if in_flags and not in_flags[0]:
-        cluster_of_char = [number + 1 for number in cluster_of_char]
-    weights: list[int] = list(map(int, in_flags))
-    for match in _extra_bases_re().finditer(visible):
-        weights[match.start()] = _extra_bases()[match.group()]
-    # Cluster of the k-th base of the output; position 0 is for marks before any base.
-    cluster_of_base = [1, *chain.from_iterable(map(repeat, cluster_of_char, weights))]
-    if len(cluster_of_base) - 1 != sum(out_flags):
+    if in_flags and in_flags[0]:
+        # Output marks before any base only come from marks at the very start.
+        cluster_starts.insert(0, -1)
+        cluster_ends.insert(0, -1)
+    extra = list(_extra_bases_re().finditer(visible))
+    if extra:
+        cluster_starts, cluster_ends = _repeat_for_extra_bases(
+            cluster_starts, cluster_ends, in_flags, extra
+        )
+    out_flags = _base_flags(out)
+    if len(cluster_starts) != sum(out_flags) + 1:
         return None
-    clusters = list(map(cluster_of_base.__getitem__, accumulate(out_flags)))
+    clusters = list(accumulate(out_flags, initial=0))[1:]
     return NormalizedText(
         out,
         list(map(cluster_starts.__getitem__, clusters)),
         list(map(cluster_ends.__getitem__, clusters)),
+    )
+
+
+def _repeat_for_extra_bases(
+    starts: list[int], ends: list[int], flags: list[bool], extra: list[re.Match[str]]
+) -> tuple[list[int], list[int]]:
+    """Repeats a cluster's range once per output base it yields (ß gives two)."""
+    weights = list(map(int, flags))
+    for match in extra:
+        weights[match.start()] = _extra_bases()[match.group()]
+    cluster_of_char = list(accumulate(flags, initial=0))[1:]
+    per_cluster = [0] * len(starts)
+    for number, weight in zip(cluster_of_char, weights, strict=True):
+        per_cluster[number] += weight
+    lead = [starts[0]], [ends[0]]
+    return (
+        lead[0] + list(chain.from_iterable(map(repeat, starts[1:], per_cluster[1:]))),
+        lead[1] + list(chain.from_iterable(map(repeat, ends[1:], per_cluster[1:]))),
     )
 
 
@@ -280,8 +345,8 @@ def _normalize_by_cluster(text: str, fold_diacritics: bool) -> NormalizedText:
     positions = _cluster_starts(_base_flags(visible))
     cluster_starts, cluster_ends = _cluster_ranges(positions, kept)
     parts, starts, ends = [], [], []
-    for number in range(1, len(positions)):
-        folded = _fold_clusters(visible[positions[number - 1] : positions[number]], fold_diacritics)
+    for number, (first, last) in enumerate(zip(positions, positions[1:], strict=False)):
+        folded = _fold_clusters(visible[first:last], fold_diacritics)
         parts.append(folded)
         starts.extend(repeat(cluster_starts[number], len(folded)))
         ends.extend(repeat(cluster_ends[number], len(folded)))
@@ -291,29 +356,29 @@ def _normalize_by_cluster(text: str, fold_diacritics: bool) -> NormalizedText:
 def _merge_units(normalized: NormalizedText) -> NormalizedText:
     """Applies the rewrites that span clusters; each rewritten unit maps to all it covers."""
     text, starts, ends = normalized.text, normalized.source_starts, normalized.source_ends
-    matches = list(_UNIT_RE.finditer(text))
-    if not matches:
-        return normalized
     parts: list[str] = []
     new_starts: list[int] = []
     new_ends: list[int] = []
     units: list[tuple[int, int]] = []
     previous = 0
-    for match in matches:
-        first, last = match.start(), match.end()
+    needs_all = any(char in text for char in _UNIT_FIRSTS)
+    for match in (_UNIT_RE if needs_all else _WHITESPACE_UNIT_RE).finditer(text):
+        first, last = match.span()
         parts.append(text[previous:first])
-        new_starts.extend(starts[previous:first])
-        new_ends.extend(ends[previous:first])
+        new_starts += starts[previous:first]
+        new_ends += ends[previous:first]
         replacement = _rewrite_unit(match.group())
         unit_start = len(new_starts)
         parts.append(replacement)
-        new_starts.extend(repeat(starts[first], len(replacement)))
-        new_ends.extend(repeat(ends[last - 1], len(replacement)))
+        new_starts += repeat(starts[first], len(replacement))
+        new_ends += repeat(ends[last - 1], len(replacement))
         units.append((unit_start, len(new_starts)))
         previous = last
+    if not units:
+        return normalized
     parts.append(text[previous:])
-    new_starts.extend(starts[previous:])
-    new_ends.extend(ends[previous:])
+    new_starts += starts[previous:]
+    new_ends += ends[previous:]
     for unit_start, unit_end in units:
         _widen_unit(new_starts, new_ends, unit_start, unit_end)
     return NormalizedText("".join(parts), new_starts, new_ends)
@@ -322,6 +387,8 @@ def _merge_units(normalized: NormalizedText) -> NormalizedText:
 def _widen_unit(starts: list[int], ends: list[int], first: int, last: int) -> None:
     """Gives one range to a unit and to neighbours whose ranges overlap it (same cluster)."""
     low, high = starts[first], ends[last - 1]
+    if (first == 0 or ends[first - 1] <= low) and (last == len(starts) or starts[last] >= high):
+        return  # the usual case: the unit already starts and ends on cluster boundaries
     while first > 0 and ends[first - 1] > low:
         first -= 1
         low = min(low, starts[first])
