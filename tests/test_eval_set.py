@@ -1,0 +1,171 @@
+"""The labelled evaluation set in benchmarks/data keeps the shape the accuracy benchmark relies on.
+
+These tests check the data, not the matcher: counts and balance per language, valid labels, and
+that every deliberate trap (Zawgyi, Vietnamese without diacritics, NFD, decomposed sara am,
+zero-width spaces, line breaks inside terms) is really present in the text, so an editor that
+"cleans up" the file cannot silently remove what the benchmark is meant to measure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+import icu
+import myanmartools
+import pytest
+
+DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
+LANGUAGES = ("th", "vi", "my", "en")
+CATEGORIES = {"fraud", "gambling", "deepfake", "elections", "regulator", "privacy", "influencer"}
+TRAITS = {
+    "trap", "code-mixed", "zawgyi", "no-diacritics", "old-tone", "nfd",
+    "sara-am-decomposed", "zwsp", "linebreak",
+}  # fmt: skip
+MARKETS = {"th": {"TH"}, "vi": {"VN"}, "my": {"MM"}, "en": {"TH", "VN", "MM"}}
+FIELDS = {"id", "language", "market", "text", "relevant", "categories", "note", "traits"}
+
+DETECTOR = myanmartools.ZawgyiDetector()
+
+
+def _load(language: str) -> list[dict[str, object]]:
+    path = DATA / f"eval-{language}.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+ALL = {language: _load(language) for language in LANGUAGES}
+
+
+def _with(language: str, trait: str) -> list[dict[str, object]]:
+    return [p for p in ALL[language] if trait in p["traits"]]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_each_language_has_at_least_60_passages_about_half_relevant(language: str) -> None:
+    passages = ALL[language]
+    relevant = sum(1 for p in passages if p["relevant"])
+    assert len(passages) >= 60
+    assert 0.4 <= relevant / len(passages) <= 0.6, f"{language}: {relevant}/{len(passages)}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_records_have_valid_fields_and_labels(language: str) -> None:
+    for number, p in enumerate(ALL[language], 1):
+        where = f"{language} line {number}"
+        assert FIELDS <= set(p), f"{where}: missing {FIELDS - set(p)}"
+        assert p["id"] == f"{language}-{number:03d}", where
+        assert p["language"] == language, where
+        assert p["market"] in MARKETS[language], where
+        assert isinstance(p["relevant"], bool), where
+        categories = p["categories"]
+        assert isinstance(categories, list) and set(categories) <= CATEGORIES, where
+        # A passage is relevant exactly when it is about at least one risk theme.
+        assert bool(categories) == p["relevant"], where
+        assert isinstance(p["traits"], list) and set(p["traits"]) <= TRAITS, where
+        text = p["text"]
+        assert isinstance(text, str) and 40 <= len(text) <= 700, f"{where}: length {len(text)}"
+
+
+def test_ids_and_texts_are_unique_across_languages() -> None:
+    passages = [p for language in LANGUAGES for p in ALL[language]]
+    ids = Counter(p["id"] for p in passages)
+    assert [i for i, n in ids.items() if n > 1] == []
+    texts = Counter(
+        unicodedata.normalize("NFC", str(p.get("unicode", p["text"]))).casefold() for p in passages
+    )
+    assert [t[:40] for t, n in texts.items() if n > 1] == []
+
+
+def test_every_category_has_relevant_passages_in_every_language() -> None:
+    for language in LANGUAGES:
+        seen = Counter(c for p in ALL[language] for c in p["categories"])  # type: ignore[union-attr]
+        assert set(seen) == CATEGORIES, f"{language}: missing {CATEGORIES - set(seen)}"
+
+
+def test_zawgyi_passages_really_are_zawgyi() -> None:
+    zawgyi = _with("my", "zawgyi")
+    assert len(zawgyi) >= 8
+    assert {p["relevant"] for p in zawgyi} == {True, False}
+    to_zawgyi = icu.Transliterator.createInstance("my-Zawgyi")
+    for p in zawgyi:
+        assert DETECTOR.get_zawgyi_probability(p["text"]) > 0.95, p["id"]
+        # The Unicode original is kept so a typo can be fixed and the line regenerated.
+        assert to_zawgyi.transliterate(p["unicode"]) == p["text"], p["id"]
+
+
+def test_other_burmese_passages_are_unicode() -> None:
+    for p in ALL["my"]:
+        if "zawgyi" not in p["traits"]:  # type: ignore[operator]
+            assert DETECTOR.get_zawgyi_probability(p["text"]) < 0.05, p["id"]
+
+
+def test_vietnamese_without_diacritics_is_plain_ascii() -> None:
+    plain = _with("vi", "no-diacritics")
+    assert len(plain) >= 8
+    for p in plain:
+        assert str(p["text"]).isascii(), p["id"]
+
+
+def test_vietnamese_old_tone_placement_and_nfd_are_present() -> None:
+    old_style = re.compile(r"(?i)(oà|oá|oả|oã|oạ|oè|oé|oẻ|oẽ|oẹ|uỳ|uý|uỷ|uỹ|uỵ)")
+    old = _with("vi", "old-tone")
+    assert len(old) >= 3
+    for p in old:
+        assert old_style.search(str(p["text"])), p["id"]
+    nfd = _with("vi", "nfd")
+    assert len(nfd) >= 3
+    for p in nfd:
+        text = str(p["text"])
+        assert text != unicodedata.normalize("NFC", text), p["id"]
+        assert text == unicodedata.normalize("NFD", text), p["id"]
+
+
+def test_thai_decomposed_sara_am_is_present() -> None:
+    decomposed = _with("th", "sara-am-decomposed")
+    assert len(decomposed) >= 3
+    for p in decomposed:
+        text = str(p["text"])
+        assert "\u0e4d\u0e32" in text and "\u0e33" not in text, p["id"]
+
+
+@pytest.mark.parametrize("language", ["th"])
+def test_zero_width_spaces_and_line_breaks_sit_inside_words(language: str) -> None:
+    zwsp = _with(language, "zwsp")
+    breaks = _with(language, "linebreak")
+    assert zwsp and breaks
+    assert any("พนัน\u200bออนไลน์" in str(p["text"]) for p in zwsp)
+    assert any("โฆษณา\nหลอกลวง" in str(p["text"]) for p in breaks)
+
+
+@pytest.mark.parametrize(
+    ("language", "needle", "relevant"),
+    [
+        ("th", "ตาราง", False),
+        ("th", "พยายาม", False),
+        ("th", "เว็บพนันออนไลน์", True),
+        ("th", "ดีพเฟค", True),
+        ("th", "ดีปเฟค", True),
+        ("th", "ติ๊กต็อก", True),
+        ("vi", "mai", False),
+        ("en", " bad,", False),
+        ("en", "scampi", False),
+        ("en", "ad hoc", False),
+        ("my", "ထီး", False),
+        ("my", "လိမ္မော်", False),
+    ],
+)
+def test_boundary_traps_are_in_the_set(language: str, needle: str, relevant: bool) -> None:
+    found = [p for p in ALL[language] if needle in str(p.get("unicode", p["text"]))]
+    assert any(p["relevant"] is relevant for p in found), f"{needle!r} with relevant={relevant}"
+
+
+@pytest.mark.parametrize("language", ["th", "my", "vi"])
+def test_code_mixed_passages_carry_latin_brand_names(language: str) -> None:
+    mixed = _with(language, "code-mixed")
+    assert len(mixed) >= 5
+    for p in mixed:
+        assert re.search(r"[A-Za-z]{2,}", str(p.get("unicode", p["text"]))), p["id"]
