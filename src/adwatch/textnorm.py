@@ -24,6 +24,7 @@ import functools
 import math
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from itertools import accumulate, chain, compress, repeat
 from operator import ne
@@ -423,7 +424,10 @@ _LINE_RE = re.compile(r"[^\n]+")
 def _zawgyi_detector() -> Any:
     from myanmartools import ZawgyiDetector
 
-    return ZawgyiDetector()
+    with warnings.catch_warnings():
+        # myanmartools 1.2 loads its model with importlib.resources.open_binary.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return ZawgyiDetector()
 
 
 @functools.cache
