@@ -109,3 +109,19 @@ def test_hand_written_pair_myanmar() -> None:
     # "Myanmar": Zawgyi writes medial ra before the consonant and a virama for asat.
     zawgyi = "\u103b\u1019\u1014\u1039\u1019\u102c" + " ႏိုင္ငံ"
     assert fix_zawgyi(zawgyi) == ("မြန်မာ နိုင်ငံ", True)
+
+
+def test_unsure_short_line_follows_the_zawgyi_line_before_it() -> None:
+    # "ကမ႓ာ" (world, Zawgyi) scores about 0.28: too short for the detector alone.
+    assert 0.05 < zawgyi_probability("ကမ႓ာ") < 0.95
+    page = PAIRS[6][0] + "\nReuters\nကမ႓ာ"
+    assert fix_zawgyi(page) == (PAIRS[6][1] + "\nReuters\nကမ္ဘာ", True)
+
+
+def test_unsure_line_before_a_unicode_line_is_kept() -> None:
+    page = "ကမ႓ာ\n" + PAIRS[6][1]
+    assert fix_zawgyi(page) == (page, False)
+
+
+def test_unsure_line_alone_is_kept() -> None:
+    assert fix_zawgyi("ကမ႓ာ") == ("ကမ႓ာ", False)

@@ -416,8 +416,8 @@ def normalize_term(term: str, *, fold_diacritics: bool = False) -> str:
 # --- Zawgyi ----------------------------------------------------------------------------
 
 ZAWGYI_THRESHOLD = 0.95
+UNICODE_THRESHOLD = 0.05
 _MYANMAR_RE = re.compile("[\u1000-\u109f\uaa60-\uaa7f\ua9e0-\ua9ff]")
-_LINE_RE = re.compile(r"[^\n]+")
 
 
 @functools.cache
@@ -446,19 +446,58 @@ def zawgyi_probability(text: str) -> float:
 def fix_zawgyi(text: str) -> tuple[str, bool]:
     """Returns ``text`` with its Zawgyi lines converted to Unicode, and whether any was.
 
-    Decided line by line: a page may mix Unicode and Zawgyi paragraphs.
+    Decided line by line, since a page may mix Unicode and Zawgyi paragraphs: a line
+    above ``ZAWGYI_THRESHOLD`` is converted, one below ``UNICODE_THRESHOLD`` is kept, and
+    a line in between (short lines often are: "ကမ႓ာ" scores 0.28) follows the nearest
+    decided line before it, else after it, else is kept.
     """
     if not _MYANMAR_RE.search(text):
         return text, False
-    converted_any = False
+    lines = text.splitlines(keepends=True)
+    is_zawgyi = _decide_lines([_zawgyi_verdict(line) for line in lines])
+    if not any(is_zawgyi):
+        return text, False
+    converter = _zawgyi_converter()
+    fixed = [
+        unicodedata.normalize("NFC", converter.transliterate(line)) if zawgyi else line
+        for line, zawgyi in zip(lines, is_zawgyi, strict=True)
+    ]
+    return "".join(fixed), True
 
-    def convert_line(match: re.Match[str]) -> str:
-        nonlocal converted_any
-        line = match.group()
-        if not _MYANMAR_RE.search(line) or zawgyi_probability(line) <= ZAWGYI_THRESHOLD:
-            return line
-        converted_any = True
-        return unicodedata.normalize("NFC", _zawgyi_converter().transliterate(line))
 
-    fixed = _LINE_RE.sub(convert_line, text)
-    return fixed, converted_any
+_UNSURE = "unsure"
+
+
+def _zawgyi_verdict(line: str) -> bool | str | None:
+    """True for Zawgyi, False for Unicode, _UNSURE in between, None without Burmese."""
+    if not _MYANMAR_RE.search(line):
+        return None
+    probability = zawgyi_probability(line)
+    if probability > ZAWGYI_THRESHOLD:
+        return True
+    if probability < UNICODE_THRESHOLD:
+        return False
+    return _UNSURE
+
+
+def _decide_lines(verdicts: list[bool | str | None]) -> list[bool]:
+    """Unsure lines take the nearest decided Burmese line's verdict, before first, then after."""
+    before: list[bool | None] = []
+    last: bool | None = None
+    for verdict in verdicts:
+        if isinstance(verdict, bool):
+            last = verdict
+        before.append(last)
+    after: list[bool | None] = []
+    following: bool | None = None
+    for verdict in reversed(verdicts):
+        if isinstance(verdict, bool):
+            following = verdict
+        after.append(following)
+    after.reverse()
+    decided = []
+    for verdict, previous, next_ in zip(verdicts, before, after, strict=True):
+        if verdict == _UNSURE:
+            verdict = previous if previous is not None else bool(next_)
+        decided.append(verdict is True)
+    return decided
