@@ -291,52 +291,556 @@ def rematch(
 # --- the analyst's queries (issue #5) ------------------------------------------------
 
 
+# Shared by every query command: typer reads these annotations when a command is
+# registered, so they are defined above the commands.
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--since", help="Only hits found since: ISO date or time, or an age (90m, 24h, 7d, 2w)."
+    ),
+]
+UntilOpt = Annotated[
+    str | None,
+    typer.Option("--until", help="Only hits found until (a bare date includes that whole day)."),
+]
+MarketOpt = Annotated[
+    list[str] | None, typer.Option("--market", "-m", help="Market code, e.g. TH (repeatable).")
+]
+LanguageOpt = Annotated[
+    list[str] | None,
+    typer.Option("--language", "-l", help="Article language: th, vi, my, en (repeatable)."),
+]
+WatchlistOpt = Annotated[
+    list[str] | None, typer.Option("--watchlist", "-w", help="Watchlist name (repeatable).")
+]
+CategoryOpt = Annotated[
+    list[str] | None, typer.Option("--category", help="Watchlist category (repeatable).")
+]
+SeverityOpt = Annotated[
+    list[str] | None,
+    typer.Option("--severity", help="At least this severity: low, medium, high, critical."),
+]
+StatusOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--status", help="Triage status: new, reviewing, escalated, dismissed (repeatable)."
+    ),
+]
+SourceOpt = Annotated[
+    list[str] | None, typer.Option("--source", "-s", help="Source name (repeatable).")
+]
+TextOpt = Annotated[
+    str | None,
+    typer.Option("--text", help="Full-text search over the article (see `adwatch search`)."),
+]
+LimitOpt = Annotated[
+    int, typer.Option("--limit", "-n", min=0, help="Show at most this many (0: all).")
+]
+
+
 @app.command()
-def hits(ctx: typer.Context) -> None:
+def hits(
+    ctx: typer.Context,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    market: MarketOpt = None,
+    language: LanguageOpt = None,
+    watchlist: WatchlistOpt = None,
+    category: CategoryOpt = None,
+    severity: SeverityOpt = None,
+    status: StatusOpt = None,
+    source: SourceOpt = None,
+    text: TextOpt = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table, csv, json or jsonl.")
+    ] = "table",
+    limit: LimitOpt = 50,
+    group_by: Annotated[
+        str | None,
+        typer.Option("--group-by", help="`article`: one row per article with its watchlists."),
+    ] = None,
+) -> None:
     """List hits, newest first, with the shared filters."""
-    _not_built("hits", 5)
+    from adwatch import export as exporter
+    from adwatch import query
+
+    filters = query.make_filters(
+        since=since,
+        until=until,
+        market=market,
+        language=language,
+        watchlist=watchlist,
+        category=category,
+        severity=severity,
+        status=status,
+        source=source,
+        text=text,
+    )
+    fmt = _choice(fmt, ("table", *exporter.FORMATS), "--format")
+    if group_by is not None:
+        _choice(group_by, ("article",), "--group-by")
+    with _query_store(ctx) as store:
+        if group_by:
+            groups = query.list_articles_with_hits(store, filters, limit=limit)
+            if fmt == "table":
+                _print_table(
+                    lambda width: _render().render_article_groups(groups, width=width),
+                    len(groups),
+                    limit,
+                    "articles",
+                )
+            else:
+                _write_dicts([g.as_dict() for g in groups], fmt)
+        elif fmt == "table":
+            found = query.list_hits(store, filters, limit=limit)
+            _print_table(
+                lambda width: _render().render_hits_table(found, width=width),
+                len(found),
+                limit,
+                "hits",
+            )
+        else:
+            exporter.export_hits(store, filters, fmt=fmt, limit=limit)
 
 
 @app.command()
-def show(ctx: typer.Context, hit_id: Annotated[int, typer.Argument(help="Hit id.")]) -> None:
+def show(
+    ctx: typer.Context,
+    hit_id: Annotated[int, typer.Argument(help="Hit id.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
     """Show one hit with its article, highlighted match and triage history."""
-    _not_built("show", 5)
+    import json
+
+    from adwatch import query
+
+    fmt = _choice(fmt, ("table", "json"), "--format")
+    with _query_store(ctx) as store:
+        detail = query.get_hit(store, hit_id)
+    if fmt == "json":
+        typer.echo(json.dumps(detail.as_dict(), ensure_ascii=False, indent=2))
+        return
+    render = _render()
+    render.stdout_console().print(render.render_hit_detail(detail))
 
 
 @app.command()
-def triage(ctx: typer.Context) -> None:
-    """Set the triage status (and a note) of one or more hits."""
-    _not_built("triage", 5)
+def triage(
+    ctx: typer.Context,
+    hit_ids: Annotated[
+        list[int] | None, typer.Argument(help="Hit ids.", show_default=False)
+    ] = None,
+    status: Annotated[
+        str,
+        typer.Option(
+            "--status",
+            help="New status: new, reviewing, escalated or dismissed.",
+            show_default=False,
+        ),
+    ] = "",
+    note: Annotated[
+        str | None, typer.Option("--note", help="A note, kept in the hit's triage history.")
+    ] = None,
+    from_query: Annotated[
+        bool,
+        typer.Option("--from-query", help="Change every hit the filters select, not listed ids."),
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask before changing --from-query hits.")
+    ] = False,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    market: MarketOpt = None,
+    language: LanguageOpt = None,
+    watchlist: WatchlistOpt = None,
+    category: CategoryOpt = None,
+    severity: SeverityOpt = None,
+    current_status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--current-status",
+            help="With --from-query: only hits now in this status (repeatable).",
+        ),
+    ] = None,
+    source: SourceOpt = None,
+    text: TextOpt = None,
+) -> None:
+    """Set the triage status (and a note) of hits: listed ids, or --from-query with filters.
+
+    Every change is appended to the triage log with the OS user and the time;
+    `adwatch show ID` prints the history.
+    """
+    from adwatch import query
+    from adwatch.errors import UsageError
+
+    if not status:
+        raise UsageError("--status: required (new, reviewing, escalated or dismissed)")
+    filters = query.make_filters(
+        since=since,
+        until=until,
+        market=market,
+        language=language,
+        watchlist=watchlist,
+        category=category,
+        severity=severity,
+        status=current_status,
+        source=source,
+        text=text,
+    )
+    if from_query and hit_ids:
+        raise UsageError("give hit ids or --from-query with filters, not both")
+    if not from_query and not filters.is_empty():
+        raise UsageError("filters select hits only with --from-query")
+    if from_query and filters.is_empty():
+        raise UsageError("--from-query: give at least one filter (e.g. --source NAME)")
+    if not from_query and not hit_ids:
+        raise UsageError("give one or more hit ids, or --from-query with filters")
+    with _query_store(ctx) as store:
+        ids = list(hit_ids or ())
+        if from_query:
+            ids = query.hit_ids(store, filters)
+            if not ids:
+                typer.echo("No hits match; nothing changed.")
+                return
+            if not yes:
+                typer.confirm(f"Set {len(ids)} hits to {status!r}?", abort=True)
+        changes = query.triage_hits(store, ids, status=status, note=note)
+    for change in changes[:20]:
+        noted = " (note added)" if change.note else ""
+        typer.echo(f"hit {change.hit_id}: {change.old_status} → {change.new_status}{noted}")
+    if len(changes) > 20:
+        typer.echo(f"… and {len(changes) - 20} more")
+    unchanged = len(set(ids)) - len(changes)
+    tail = f", {unchanged} already {status}" if unchanged else ""
+    typer.echo(f"{len(changes)} hits changed{tail}.")
 
 
 @app.command()
-def export(ctx: typer.Context) -> None:
-    """Export hits as CSV (Excel-safe), JSON or JSON Lines."""
-    _not_built("export", 5)
+def export(
+    ctx: typer.Context,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    market: MarketOpt = None,
+    language: LanguageOpt = None,
+    watchlist: WatchlistOpt = None,
+    category: CategoryOpt = None,
+    severity: SeverityOpt = None,
+    status: StatusOpt = None,
+    source: SourceOpt = None,
+    text: TextOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, jsonl or json.")] = "csv",
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="File to write (atomically), or - for stdout.")
+    ] = "-",
+) -> None:
+    """Export hits as CSV (UTF-8 with BOM, Excel-safe), JSON or JSON Lines.
+
+    Streams: memory stays flat however many hits match. A file is written under
+    a temporary name and renamed at the end, so it is never left half-written.
+    """
+    from adwatch import export as exporter
+    from adwatch import query
+
+    filters = query.make_filters(
+        since=since,
+        until=until,
+        market=market,
+        language=language,
+        watchlist=watchlist,
+        category=category,
+        severity=severity,
+        status=status,
+        source=source,
+        text=text,
+    )
+    fmt = _choice(fmt, exporter.FORMATS, "--format")
+    with _query_store(ctx) as store:
+        count = exporter.export_hits(store, filters, fmt=fmt, output=output)
+    if output != "-":
+        stderr_console().print(f"wrote {count} hits to {clean(output)}", markup=False)
 
 
 @app.command()
-def search(ctx: typer.Context, query: Annotated[str, typer.Argument(help="Search query.")]) -> None:
-    """Full-text search over stored articles (Thai and Burmese included)."""
-    _not_built("search", 5)
+def search(
+    ctx: typer.Context,
+    query_text: Annotated[str, typer.Argument(metavar="QUERY", help="What to look for.")],
+    fts: Annotated[
+        bool, typer.Option("--fts", help="QUERY is raw SQLite FTS5 syntax (trigram index).")
+    ] = False,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only articles fetched since (24h, 7d, a date).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Only articles fetched until.")
+    ] = None,
+    market: MarketOpt = None,
+    language: LanguageOpt = None,
+    watchlist: Annotated[
+        list[str] | None,
+        typer.Option("--watchlist", "-w", help="Only articles with a hit of this watchlist."),
+    ] = None,
+    category: CategoryOpt = None,
+    severity: SeverityOpt = None,
+    status: StatusOpt = None,
+    source: SourceOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or jsonl.")] = "table",
+    limit: LimitOpt = 50,
+) -> None:
+    """Full-text search over stored articles (Thai and Burmese included), newest first.
+
+    QUERY uses the watchlist language: AND, OR, NOT, (…), "phrases", word*;
+    plain words are ANDed. It finds substrings of three characters or more
+    through the trigram index; a shorter term is looked for with a full scan.
+    """
+    import json
+
+    from adwatch import query
+
+    filters = query.make_filters(
+        since=since,
+        until=until,
+        market=market,
+        language=language,
+        watchlist=watchlist,
+        category=category,
+        severity=severity,
+        status=status,
+        source=source,
+    )
+    fmt = _choice(fmt, ("table", "json", "jsonl"), "--format")
+    with _query_store(ctx) as store:
+        results = query.search_articles(store, query_text, filters, fts=fts, limit=limit)
+    if fmt == "table":
+        _print_table(
+            lambda _: _render().render_search_results(results), len(results), limit, "articles"
+        )
+    elif fmt == "jsonl":
+        for result in results:
+            typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+    else:
+        _write_dicts([r.as_dict() for r in results], "json")
 
 
 @app.command()
-def sources(ctx: typer.Context) -> None:
-    """List configured sources with their health from the store."""
-    _not_built("sources", 5)
+def sources(
+    ctx: typer.Context,
+    days: Annotated[
+        int, typer.Option("--days", min=1, help="Count articles and hits of the last N days.")
+    ] = 7,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """List configured sources with their health from the store and recent yield.
+
+    `fails` is the current streak of consecutive failed scans; `last ok` says
+    since when a failing source has given nothing.
+    """
+    from adwatch import query
+    from adwatch.config import load_config
+    from adwatch.store import open_store
+
+    fmt = _choice(fmt, ("table", "json"), "--format")
+    state = _state(ctx)
+    config = load_config(state.config, db=state.db)
+    if config.store.exists():
+        with open_store(config.store, create=False) as store:
+            health = query.source_health(store, config.sources, days=days)
+    else:
+        health = query.source_health(None, config.sources, days=days)
+    if fmt == "json":
+        _write_dicts([h.as_dict() for h in health], "json")
+        return
+    render = _render()
+    render.stdout_console().print(render.render_sources(health, days=days))
 
 
 @app.command()
-def trends(ctx: typer.Context) -> None:
-    """Hits per day per market, category, watchlist or source, with sparklines."""
-    _not_built("trends", 5)
+def trends(
+    ctx: typer.Context,
+    by: Annotated[
+        str, typer.Option("--by", help="Group by market, category, watchlist or source.")
+    ] = "market",
+    days: Annotated[
+        int, typer.Option("--days", min=1, help="Number of UTC days, today last.")
+    ] = 14,
+    market: MarketOpt = None,
+    language: LanguageOpt = None,
+    watchlist: WatchlistOpt = None,
+    category: CategoryOpt = None,
+    severity: SeverityOpt = None,
+    status: StatusOpt = None,
+    source: SourceOpt = None,
+    text: TextOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+) -> None:
+    """Hits per day per market, category, watchlist or source, with sparklines.
+
+    `change` compares the last day with the mean of the days before it, so a
+    spike stands out.
+    """
+    import json
+
+    from adwatch import export as exporter
+    from adwatch import query
+
+    filters = query.make_filters(
+        market=market,
+        language=language,
+        watchlist=watchlist,
+        category=category,
+        severity=severity,
+        status=status,
+        source=source,
+        text=text,
+    )
+    fmt = _choice(fmt, ("table", "json", "csv"), "--format")
+    with _query_store(ctx) as store:
+        result = query.hit_trends(store, by=by, days=days, filters=filters)
+    if fmt == "json":
+        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        columns = [by, *result.days, "total", "mean", "last", "change_pct"]
+        rows = (
+            [
+                row.group,
+                *row.counts,
+                row.total,
+                round(row.mean, 2),
+                row.last,
+                None if row.change is None else round(row.change, 1),
+            ]
+            for row in result.rows
+        )
+        with exporter.open_output(None) as out:
+            exporter.write_csv(rows, out, columns=columns)
+    else:
+        render = _render()
+        if not result.rows:
+            typer.echo(f"No hits in the last {days} days.")
+            return
+        render.stdout_console().print(render.render_trends(result))
 
 
 @app.command()
-def report(ctx: typer.Context) -> None:
-    """Write a self-contained HTML digest with charts for a period."""
-    _not_built("report", 5)
+def report(
+    ctx: typer.Context,
+    since: Annotated[
+        str, typer.Option("--since", help="Start of the period: an age (24h, 7d) or a date.")
+    ] = "24h",
+    until: UntilOpt = None,
+    market: MarketOpt = None,
+    language: LanguageOpt = None,
+    watchlist: WatchlistOpt = None,
+    category: CategoryOpt = None,
+    severity: SeverityOpt = None,
+    status: StatusOpt = None,
+    source: SourceOpt = None,
+    text: TextOpt = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="HTML file to write [default: adwatch-report-DATE.html]; - for stdout.",
+        ),
+    ] = None,
+) -> None:
+    """Write a self-contained HTML digest of a period, with charts, that opens offline.
+
+    At the top the period's numbers, then hits per day per market and per
+    category, the escalated and critical hits with their snippets and links,
+    watchlists and sources that started to fire, and failing sources.
+    """
+    from adwatch import query
+    from adwatch import report as reporting
+    from adwatch.dates import utc_now
+
+    filters = query.make_filters(
+        since=since,
+        until=until,
+        market=market,
+        language=language,
+        watchlist=watchlist,
+        category=category,
+        severity=severity,
+        status=status,
+        source=source,
+        text=text,
+    )
+    target = output or f"adwatch-report-{utc_now()[:10]}.html"
+    with _query_store(ctx) as store:
+        data = reporting.build_report(store, filters)
+        reporting.write_report(data, target)
+    if target != "-":
+        stderr_console().print(
+            f"wrote {clean(target)}: {data.total_hits} hits, {data.period_label}", markup=False
+        )
+
+
+# --- helpers of the query commands --------------------------------------------------------
+
+
+def _render() -> Any:
+    """adwatch.render, imported when a command draws a table (it pulls in rich.table)."""
+    from adwatch import render
+
+    return render
+
+
+def _query_store(ctx: typer.Context) -> Any:
+    """The store the query commands read: --db / $ADWATCH_DB, else the config's `store`."""
+    from adwatch.config import resolve_store_path
+    from adwatch.store import open_store
+
+    state = _state(ctx)
+    return open_store(resolve_store_path(state.config, state.db), create=False)
+
+
+def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
+    from adwatch.errors import UsageError
+
+    folded = value.strip().lower()
+    if folded not in allowed:
+        raise UsageError(f"{option}: expected one of {', '.join(allowed)}, got {value!r}")
+    return folded
+
+
+def _print_table(build: Any, shown: int, limit: int, noun: str) -> None:
+    """Print the table `build(terminal width)` makes, or say that nothing matched."""
+    console = _render().stdout_console()
+    if not shown:
+        console.print(f"No {noun} match.", markup=False)
+        return
+    console.print(build(console.width))
+    if limit and shown >= limit:
+        console.print(
+            f"{shown} newest {noun} shown; --limit N for more, --limit 0 for all.",
+            markup=False,
+            style="dim",
+        )
+
+
+def _write_dicts(rows: list[dict[str, Any]], fmt: str) -> None:
+    import json
+
+    if fmt == "json":
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif fmt == "jsonl":
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+    else:
+        from adwatch import export as exporter
+
+        columns = list(rows[0]) if rows else []
+        with exporter.open_output(None) as out:
+            exporter.write_csv(
+                ([_cell(v) for v in row.values()] for row in rows), out, columns=columns
+            )
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return value
 
 
 def main() -> None:

@@ -1,0 +1,1040 @@
+"""The analyst's queries over the store: filters, hit listings, one hit, triage,
+full-text search, trends and source health.
+
+Every filter becomes an SQL condition on an indexed column with bound
+parameters (the values never become SQL text). Listings stream from the cursor,
+so a million hits cost no more memory than fifty.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from adwatch import rules
+from adwatch.config import SEVERITIES, Source
+from adwatch.dates import iso_utc, utc_now
+from adwatch.errors import QueryError, StoreError, UsageError
+from adwatch.store import TRIAGE_STATUSES, Store
+
+# Columns of `export` and of `hits --format csv`, in the order of the design.
+EXPORT_COLUMNS = (
+    "id", "found_at", "published_at", "market", "language", "watchlist", "category",
+    "severity", "term", "matched_text", "snippet", "title", "url", "source", "status", "note",
+)  # fmt: skip
+
+TREND_GROUPS = ("market", "category", "watchlist", "source", "language", "severity")
+MIN_FTS_CHARS = 3  # the trigram tokenizer indexes runs of three characters
+
+_RELATIVE = re.compile(r"^(\d{1,6})\s*([smhdw])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+_SEVERITY_RANK_SQL = (
+    "CASE {col} WHEN 'critical' THEN 3 WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END"
+)
+
+
+# --- times --------------------------------------------------------------------------
+
+
+def parse_when(
+    value: str, option_name: str, *, upper: bool = False, now: datetime | None = None
+) -> str:
+    """`value` (ISO date or time, or an age like 90m, 24h, 7d, 2w) as an adwatch timestamp.
+
+    With `upper`, a bare date means the end of that day, so `--until 2026-11-01`
+    includes the whole day. Raises UsageError naming `option_name`.
+    """
+    text = value.strip()
+    moment = now or datetime.now(UTC)
+    relative = _RELATIVE.match(text)
+    if relative:
+        seconds = int(relative.group(1)) * _UNIT_SECONDS[relative.group(2)]
+        return iso_utc(moment - timedelta(seconds=seconds))
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            clock = "23:59:59" if upper else "00:00:00"
+            return f"{day.isoformat()}T{clock}Z"
+        return iso_utc(datetime.fromisoformat(text))
+    except ValueError:
+        pass
+    raise UsageError(
+        f"{option_name}: expected an ISO date or time (2026-11-01, 2026-11-01T08:00) "
+        f"or an age (90m, 24h, 7d, 2w), got {value!r}"
+    )
+
+
+# --- filters ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the analyst asked for. Empty fields do not filter.
+
+    Filters compose with AND; the values of one field with OR. `severity` is a
+    minimum: `high` keeps high and critical.
+    """
+
+    since: str | None = None  # adwatch timestamps, inclusive
+    until: str | None = None
+    markets: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    watchlists: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    severity: str | None = None
+    statuses: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    text: str | None = None  # a search query over the article's title and text
+
+    def severities(self) -> tuple[str, ...]:
+        """The severities at or above `severity`."""
+        if self.severity is None:
+            return ()
+        return SEVERITIES[SEVERITIES.index(self.severity) :]
+
+    def is_empty(self) -> bool:
+        return self == Filters()
+
+
+def make_filters(
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    market: Sequence[str] | None = None,
+    language: Sequence[str] | None = None,
+    watchlist: Sequence[str] | None = None,
+    category: Sequence[str] | None = None,
+    severity: Sequence[str] | str | None = None,
+    status: Sequence[str] | None = None,
+    source: Sequence[str] | None = None,
+    text: str | None = None,
+    now: datetime | None = None,
+) -> Filters:
+    """Validate command-line filter values into Filters; raise UsageError naming the option."""
+    since_iso = parse_when(since, "--since", now=now) if since is not None else None
+    until_iso = parse_when(until, "--until", upper=True, now=now) if until is not None else None
+    if since_iso and until_iso and since_iso > until_iso:
+        raise UsageError(f"--until: {until!r} is before --since {since!r}")
+    if isinstance(severity, str):
+        severity = [severity]
+    minimum = None
+    for value in severity or ():
+        level = _one_of(value.strip().lower(), SEVERITIES, "--severity")
+        # Repeated values are ORed: at least the lowest of them.
+        if minimum is None or SEVERITIES.index(level) < SEVERITIES.index(minimum):
+            minimum = level
+    statuses = tuple(_one_of(v.strip().lower(), TRIAGE_STATUSES, "--status") for v in status or ())
+    query = None
+    if text is not None:
+        query = text.strip()
+        if not query:
+            raise UsageError("--text: the search text is empty")
+        parse_search(query, option_name="--text")
+    return Filters(
+        since=since_iso,
+        until=until_iso,
+        markets=_values(market, "--market", str.upper),
+        languages=_values(language, "--language", str.lower),
+        watchlists=_values(watchlist, "--watchlist"),
+        categories=_values(category, "--category"),
+        severity=minimum,
+        statuses=statuses,
+        sources=_values(source, "--source"),
+        text=query,
+    )
+
+
+def _one_of(value: str, allowed: Sequence[str], option_name: str) -> str:
+    if value not in allowed:
+        raise UsageError(f"{option_name}: expected one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _values(values: Sequence[str] | None, option_name: str, fold: Any = None) -> tuple[str, ...]:
+    out: list[str] = []
+    for value in values or ():
+        item = value.strip()
+        if not item:
+            raise UsageError(f"{option_name}: empty value")
+        item = fold(item) if fold else item
+        if item not in out:
+            out.append(item)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _Condition:
+    """One filter as SQL. `column`/`values` are set for the equality filters."""
+
+    sql: str
+    params: tuple[Any, ...]
+    column: str | None = None
+    values: tuple[str, ...] = ()
+
+
+def _equality_values(filters: Filters) -> list[tuple[str, tuple[str, ...]]]:
+    return [
+        (column, values)
+        for column, values in (
+            ("market", filters.markets),
+            ("language", filters.languages),
+            ("watchlist", filters.watchlists),
+            ("category", filters.categories),
+            ("severity", filters.severities()),
+            ("status", filters.statuses),
+            ("source", filters.sources),
+        )
+        if values
+    ]
+
+
+def _in(column: str, values: Sequence[str]) -> str:
+    if len(values) == 1:
+        return f"{column} = ?"
+    return f"{column} IN ({', '.join('?' * len(values))})"
+
+
+def _conditions(filters: Filters, alias: str = "h") -> list[_Condition]:
+    out: list[_Condition] = []
+    if filters.since:
+        out.append(_Condition(f"{alias}.found_at >= ?", (filters.since,)))
+    if filters.until:
+        out.append(_Condition(f"{alias}.found_at <= ?", (filters.until,)))
+    for column, values in _equality_values(filters):
+        out.append(_Condition(_in(f"{alias}.{column}", values), values, column, values))
+    if filters.text:
+        sql, params = article_ids_matching(parse_search(filters.text, option_name="--text"))
+        out.append(_Condition(f"{alias}.article_id IN ({sql})", tuple(params)))
+    return out
+
+
+def hit_conditions(filters: Filters, alias: str = "h") -> tuple[list[str], list[Any]]:
+    """SQL conditions on `hits` (as `alias`) and their parameters, one per filter.
+
+    Each can use an index: `hits_<column>_found_at` for the equality filters,
+    `hits_found_at` for the time range, the FTS table for `text`.
+    """
+    conditions = _conditions(filters, alias)
+    return [c.sql for c in conditions], [p for c in conditions for p in c.params]
+
+
+def _where(conditions: Sequence[str]) -> str:
+    return ("WHERE " + " AND ".join(conditions)) if conditions else ""
+
+
+# --- full-text search over articles ---------------------------------------------------
+
+_OPERATORS = re.compile(r'["“”()]|\b(?:AND|OR|NOT|NEAR(?:/\d*)?)\b')
+
+
+def parse_search(query: str, *, option_name: str = "search") -> rules.Node:
+    """Parse a search in the watchlist query language (see `adwatch.rules`).
+
+    Plain words with no operator, quote or parenthesis are ANDed, as in a search
+    box (`scam ad` finds articles with both); the watchlist language would ask
+    for quotes. Raises QueryError prefixed with `option_name`.
+    """
+    text = query.strip()
+    if not text:
+        raise UsageError(f"{option_name}: nothing to search for")
+    if not _OPERATORS.search(text) and len(text.split()) > 1:
+        text = " AND ".join(text.split())
+    try:
+        return rules.parse_query(text)
+    except QueryError as exc:
+        raise QueryError(f"{option_name}: {exc}", position=exc.position) from exc
+
+
+def _needle(leaf: rules.Leaf) -> str:
+    # Trigram search finds substrings, so a prefix `advert*` is just `advert`.
+    return leaf.text
+
+
+def highlight_terms(node: rules.Node) -> list[str]:
+    """The terms whose presence makes a result (not those under NOT), to highlight."""
+    if isinstance(node, rules.Term | rules.Phrase):
+        return [_needle(node)]
+    if isinstance(node, rules.Not):
+        return []
+    if isinstance(node, rules.Near):
+        return highlight_terms(node.left) + highlight_terms(node.right)
+    return [term for child in node.children for term in highlight_terms(child)]
+
+
+def _fts_string(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def to_fts(node: rules.Node) -> str | None:
+    """The query as one FTS5 MATCH expression, or None when FTS5 cannot say it.
+
+    FTS5 has no unary NOT (only `a NOT b`) and trigrams need three characters,
+    so a short term or a NOT with nothing before it returns None. NEAR/n is
+    read as AND: search finds candidates; watchlists do the precise matching.
+    """
+    if isinstance(node, rules.Term | rules.Phrase):
+        needle = _needle(node)
+        return _fts_string(needle) if len(needle) >= MIN_FTS_CHARS else None
+    if isinstance(node, rules.Not):
+        return None
+    if isinstance(node, rules.Near):
+        parts = [to_fts(node.left), to_fts(node.right)]
+        return None if None in parts else f"({parts[0]} AND {parts[1]})"
+    positives = [c for c in node.children if not isinstance(c, rules.Not)]
+    negatives = [c.child for c in node.children if isinstance(c, rules.Not)]
+    if not positives:
+        return None
+    positive_sql = [to_fts(c) for c in positives]
+    negative_sql = [to_fts(c) for c in negatives]
+    if None in positive_sql or None in negative_sql:
+        return None
+    joiner = " AND " if isinstance(node, rules.And) else " OR "
+    out = "(" + joiner.join(s for s in positive_sql if s) + ")"
+    for negative in negative_sql:
+        out = f"({out} NOT {negative})"
+    return out
+
+
+def article_ids_matching(node: rules.Node) -> tuple[str, list[Any]]:
+    """A `SELECT` of the ids of articles matching `node`, and its parameters.
+
+    When FTS5 can say the whole query, one MATCH on the trigram index answers
+    it. Otherwise each term becomes its own condition: terms of three characters
+    or more still through the index, shorter ones with instr() over the article's
+    title and text, a full scan. (instr(), not LIKE: on the SQLite that ships with
+    Python, LIKE misses some Thai substrings.)
+    """
+    fts = to_fts(node)
+    if fts is not None:
+        return "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?", [fts]
+    condition, params = _sql_condition(node)
+    return f"SELECT a2.id FROM articles a2 WHERE {condition}", params
+
+
+def _sql_condition(node: rules.Node, alias: str = "a2") -> tuple[str, list[Any]]:
+    """`node` as a condition on `articles` (as `alias`), one condition per term."""
+    if isinstance(node, rules.Term | rules.Phrase):
+        needle = _needle(node)
+        if len(needle) >= MIN_FTS_CHARS:
+            return (
+                f"{alias}.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)",
+                [_fts_string(needle)],
+            )
+        needle = needle.lower()
+        return (
+            f"(instr(adwatch_lower({alias}.title), ?) > 0"
+            f" OR instr(adwatch_lower({alias}.text), ?) > 0)",
+            [needle, needle],
+        )
+    if isinstance(node, rules.Not):
+        inner, params = _sql_condition(node.child, alias)
+        return f"(NOT {inner})", params
+    children = [node.left, node.right] if isinstance(node, rules.Near) else list(node.children)
+    parts = [_sql_condition(child, alias) for child in children]
+    joiner = " OR " if isinstance(node, rules.Or) else " AND "
+    return (
+        "(" + joiner.join(sql for sql, _ in parts) + ")",
+        [param for _, params in parts for param in params],
+    )
+
+
+def _lower(value: object) -> str | None:
+    return None if value is None else str(value).lower()
+
+
+def _connection(store: Store) -> sqlite3.Connection:
+    """The store's connection, with the functions our queries use registered."""
+    conn = store.db.conn
+    # SQLite's own lower() folds ASCII only; the short-term fallback needs Unicode.
+    conn.create_function("adwatch_lower", 1, _lower, deterministic=True)
+    return conn
+
+
+# --- hits ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One hit with the article fields an analyst reads next to it."""
+
+    id: int
+    found_at: str
+    published_at: str | None
+    market: str
+    language: str | None
+    watchlist: str
+    category: str
+    severity: str
+    term: str
+    matched_text: str
+    snippet: str
+    title: str
+    url: str
+    source: str | None
+    status: str
+    note: str | None
+    article_id: int
+    start: int
+    end: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+HIT_SELECT = (
+    "h.id, h.found_at, a.published_at, h.market, h.language, h.watchlist, h.category, "
+    "h.severity, h.term, h.matched_text, h.snippet, a.title, a.url, h.source, h.status, "
+    'h.note, h.article_id, h.start, h."end"'
+)
+_EXPORT_SELECT = (
+    "h.id, h.found_at, a.published_at, h.market, h.language, h.watchlist, h.category, "
+    "h.severity, h.term, h.matched_text, h.snippet, a.title, a.url, h.source, h.status, h.note"
+)
+
+
+def hits_sql(
+    filters: Filters, *, columns: str = HIT_SELECT, limit: int | None = None
+) -> tuple[str, list[Any]]:
+    """The SELECT behind `hits` and `export`, newest first, and its parameters.
+
+    Every `hits_<column>_found_at` index yields its rows already in time order
+    for one value, so the plan is chosen to keep that order and stop after
+    `limit` rows instead of sorting every match:
+    - an equality filter with one value drives the query through its index (the
+      other equality filters are marked `+` so SQLite does not pick them instead);
+    - else, with a limit, a filter with several values (`--severity high` is high
+      or critical) becomes one ordered, limited branch per value, merged;
+    - else the `hits_found_at` index gives the order.
+    """
+    conditions = _conditions(filters)
+    driver = next((c for c in conditions if c.column and len(c.values) == 1), None)
+    if driver is None and limit:
+        driver = next((c for c in conditions if c.column), None)
+    others = [c for c in conditions if c is not driver]
+    where = [("+" + c.sql) if c.column else c.sql for c in others]
+    params = [p for c in others for p in c.params]
+    # CROSS JOIN keeps hits as the outer loop, so the index order is the output order.
+    join = "CROSS JOIN articles a ON a.id = h.article_id"
+    order = "ORDER BY h.found_at DESC, h.id DESC"
+    if driver is None or len(driver.values) == 1:
+        if driver is not None:
+            where.insert(0, driver.sql)
+            params[:0] = driver.params
+        sql = f"SELECT {columns} FROM hits h {join} {_where(where)} {order}"
+    else:
+        assert driver.column and limit
+        branch = (
+            f"SELECT * FROM (SELECT h.id FROM hits h "
+            f"{_where([f'h.{driver.column} = ?', *where])} {order} LIMIT ?)"
+        )
+        branch_params = []
+        for value in driver.values:
+            branch_params += [value, *params, limit]
+        sql = (
+            f"SELECT {columns} FROM ({' UNION ALL '.join([branch] * len(driver.values))}) pick "
+            f"CROSS JOIN hits h ON h.id = pick.id {join} {order}"
+        )
+        params = branch_params
+    if limit:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return sql, params
+
+
+def iter_hits(store: Store, filters: Filters, *, limit: int | None = None) -> Iterator[Hit]:
+    """Hits matching `filters`, newest first, streamed from the cursor (`limit` 0/None: all)."""
+    sql, params = hits_sql(filters, limit=limit)
+    for row in _execute(store, sql, params):
+        yield Hit(*row)
+
+
+def list_hits(store: Store, filters: Filters, *, limit: int | None = 50) -> list[Hit]:
+    """The newest `limit` hits matching `filters` (0 or None: all of them)."""
+    return list(iter_hits(store, filters, limit=limit))
+
+
+def iter_export_rows(
+    store: Store, filters: Filters, *, limit: int | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """Rows of EXPORT_COLUMNS as plain tuples, newest first, streamed from the cursor."""
+    sql, params = hits_sql(filters, columns=_EXPORT_SELECT, limit=limit)
+    yield from _execute(store, sql, params)
+
+
+def _execute(store: Store, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+    try:
+        return _connection(store).execute(sql, list(params))
+    except sqlite3.OperationalError as exc:
+        if "fts5" in str(exc).lower():
+            raise UsageError(f"search: the query is not valid FTS5: {exc}") from exc
+        raise StoreError(f"{store.path}: query failed: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class ArticleHits:
+    """The hits of one article, for `hits --group-by article`."""
+
+    article_id: int
+    found_at: str  # the newest of its hits
+    market: str
+    language: str | None
+    title: str
+    url: str
+    source: str
+    severity: str  # the highest of its hits
+    watchlists: tuple[str, ...]
+    hit_ids: tuple[int, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def list_articles_with_hits(
+    store: Store, filters: Filters, *, limit: int | None = 50
+) -> list[ArticleHits]:
+    """One row per article with hits matching `filters`, newest hit first."""
+    conditions, params = hit_conditions(filters)
+    rank = _SEVERITY_RANK_SQL.format(col="h.severity")
+    sql = (
+        "SELECT h.article_id, MAX(h.found_at) AS newest, a.market, a.language, a.title, a.url, "
+        f"a.source, MAX({rank}), json_group_array(DISTINCT h.watchlist), json_group_array(h.id) "
+        "FROM hits h CROSS JOIN articles a ON a.id = h.article_id "
+        f"{_where(conditions)} GROUP BY h.article_id ORDER BY newest DESC, h.article_id DESC"
+    )
+    if limit:
+        sql += " LIMIT ?"
+        params.append(limit)
+    rows = []
+    for row in _execute(store, sql, params):
+        rows.append(
+            ArticleHits(
+                article_id=row[0],
+                found_at=row[1],
+                market=row[2],
+                language=row[3],
+                title=row[4],
+                url=row[5],
+                source=row[6],
+                severity=SEVERITIES[row[7]],
+                watchlists=tuple(sorted(json.loads(row[8]))),
+                hit_ids=tuple(sorted(json.loads(row[9]), reverse=True)),
+            )
+        )
+    return rows
+
+
+def count_hits(store: Store, filters: Filters) -> int:
+    conditions, params = hit_conditions(filters)
+    sql = f"SELECT COUNT(*) FROM hits h {_where(conditions)}"
+    return int(_execute(store, sql, params).fetchone()[0])
+
+
+def hit_ids(store: Store, filters: Filters) -> list[int]:
+    """Ids of every hit matching `filters`, newest first."""
+    sql, params = hits_sql(filters, columns="h.id")
+    return [row[0] for row in _execute(store, sql, params)]
+
+
+# --- one hit ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """The matched text inside its surrounding article text."""
+
+    before: str
+    match: str
+    after: str
+
+
+@dataclass(frozen=True)
+class TriageEntry:
+    """One line of a hit's triage history."""
+
+    at: str
+    who: str
+    old_status: str | None
+    new_status: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class HitDetail:
+    """Everything `show` displays about one hit."""
+
+    hit: Hit
+    fetched_at: str
+    context: Context
+    other_hits: list[Hit]
+    history: list[TriageEntry]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.hit.as_dict(),
+            "fetched_at": self.fetched_at,
+            "context": asdict(self.context),
+            "other_hits": [h.as_dict() for h in self.other_hits],
+            "history": [asdict(e) for e in self.history],
+        }
+
+
+CONTEXT_CHARS = 160
+
+
+def get_hit(store: Store, hit_id: int) -> HitDetail:
+    """The hit with id `hit_id` and its article, other hits and triage history."""
+    sql = (
+        f"SELECT {HIT_SELECT}, a.fetched_at, a.text FROM hits h "
+        "JOIN articles a ON a.id = h.article_id WHERE h.id = ?"
+    )
+    row = _execute(store, sql, [hit_id]).fetchone()
+    if row is None:
+        raise UsageError(f"no hit with id {hit_id!r} in {store.path}")
+    hit = Hit(*row[:-2])
+    fetched_at, text = row[-2], row[-1]
+    others_sql = (
+        f"SELECT {HIT_SELECT} FROM hits h JOIN articles a ON a.id = h.article_id "
+        "WHERE h.article_id = ? AND h.id != ? ORDER BY h.start, h.id"
+    )
+    others = [Hit(*r) for r in _execute(store, others_sql, [hit.article_id, hit.id])]
+    return HitDetail(
+        hit=hit,
+        fetched_at=fetched_at,
+        context=match_context(text, hit),
+        other_hits=others,
+        history=triage_history(store, hit.id),
+    )
+
+
+def match_context(text: str, hit: Hit, width: int = CONTEXT_CHARS) -> Context:
+    """The matched text with up to `width` characters either side, cut at spaces."""
+    start, end = hit.start, hit.end
+    if text[start:end] != hit.matched_text:
+        # The article changed since the hit was found: fall back to the stored snippet.
+        found = hit.snippet.find(hit.matched_text)
+        if found < 0:
+            return Context(hit.snippet, "", "")
+        text, start, end = hit.snippet, found, found + len(hit.matched_text)
+    left = max(0, start - width)
+    right = min(len(text), end + width)
+    before, after = text[left:start], text[end:right]
+    if left > 0:
+        cut = before.find(" ")
+        before = "…" + (before[cut + 1 :] if 0 <= cut < width // 3 else before)
+    if right < len(text):
+        cut = after.rfind(" ")
+        after = (after[:cut] if cut > len(after) - width // 3 else after) + "…"
+    return Context(before, text[start:end], after)
+
+
+def triage_history(store: Store, hit_id: int) -> list[TriageEntry]:
+    rows = _execute(
+        store,
+        "SELECT at, who, old_status, new_status, note FROM triage_log WHERE hit_id = ? "
+        "ORDER BY at, id",
+        [hit_id],
+    )
+    return [TriageEntry(*row) for row in rows]
+
+
+# --- triage -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TriageChange:
+    hit_id: int
+    old_status: str
+    new_status: str
+    note: str | None
+
+
+def current_user() -> str:
+    """The OS user, recorded as `who` in the triage log."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def triage_hits(
+    store: Store,
+    ids: Sequence[int],
+    *,
+    status: str,
+    note: str | None = None,
+    who: str | None = None,
+) -> list[TriageChange]:
+    """Set the status (and note) of hits `ids`, logging each change; all or nothing.
+
+    A hit already in `status` with no new note is left alone (nothing to log).
+    The hit's `note` column keeps the latest note; every note stays in triage_log.
+    """
+    status = _one_of(status, TRIAGE_STATUSES, "--status")
+    if note is not None and not note.strip():
+        raise UsageError("--note: the note is empty")
+    unique_ids = list(dict.fromkeys(ids))
+    if not unique_ids:
+        raise UsageError("triage: no hit ids given")
+    who = who or current_user()
+    now = utc_now()
+    conn = _connection(store)
+    changes: list[TriageChange] = []
+    with conn:
+        current = _current_statuses(conn, unique_ids)
+        missing = [i for i in unique_ids if i not in current]
+        if missing:
+            shown = ", ".join(str(i) for i in missing[:10]) + (" …" if len(missing) > 10 else "")
+            raise UsageError(f"no hit with id {shown} in {store.path} (nothing changed)")
+        for hit_id in unique_ids:
+            old = current[hit_id]
+            if old == status and note is None:
+                continue
+            changes.append(TriageChange(hit_id, old, status, note))
+        conn.executemany(
+            "UPDATE hits SET status = ?, note = COALESCE(?, note) WHERE id = ?",
+            [(c.new_status, c.note, c.hit_id) for c in changes],
+        )
+        conn.executemany(
+            "INSERT INTO triage_log (hit_id, old_status, new_status, note, who, at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(c.hit_id, c.old_status, c.new_status, c.note, who, now) for c in changes],
+        )
+    return changes
+
+
+def _current_statuses(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for i in range(0, len(ids), 500):
+        chunk = list(ids[i : i + 500])
+        marks = ", ".join("?" * len(chunk))
+        for hit_id, status in conn.execute(
+            f"SELECT id, status FROM hits WHERE id IN ({marks})", chunk
+        ):
+            found[hit_id] = status
+    return found
+
+
+# --- search -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One article found by `search`, with the first match in context."""
+
+    article_id: int
+    title: str
+    url: str
+    source: str
+    market: str
+    language: str | None
+    published_at: str | None
+    fetched_at: str
+    hits: int
+    context: Context
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "context": asdict(self.context)}
+
+
+def search_articles(
+    store: Store,
+    query: str,
+    filters: Filters = Filters(),  # noqa: B008 - frozen, never mutated
+    *,
+    fts: bool = False,
+    limit: int | None = 50,
+) -> list[SearchResult]:
+    """Articles matching `query` (our query language, or raw FTS5 with `fts`).
+
+    Newest stored first (article ids grow as scans store articles), which lets
+    the FTS index stream results in order instead of sorting every match.
+
+    Article filters (market, language, source, since/until on fetched_at) apply to
+    the article; hit filters (watchlist, category, severity, status) keep articles
+    with at least one such hit.
+    """
+    if fts:
+        if not query.strip():
+            raise UsageError("search: the query is empty")
+        match: str | None = query
+        highlight = [w.strip('"*') for w in re.findall(r'"[^"]+"|[^\s()"]+', query)]
+        highlight = [w for w in highlight if w not in ("AND", "OR", "NOT")]
+    else:
+        node = parse_search(query)
+        match = to_fts(node)
+        highlight = highlight_terms(node)
+    conditions, params = _article_conditions(filters)
+    columns = (
+        "a.id, a.title, a.url, a.source, a.market, a.language, a.published_at, a.fetched_at, "
+        "(SELECT COUNT(*) FROM hits hc WHERE hc.article_id = a.id), a.text"
+    )
+    if match is not None:
+        # Driven by the FTS index in descending rowid order: the newest articles
+        # come first and LIMIT stops the search early, however common the word.
+        sql = (
+            f"SELECT {columns} FROM articles_fts CROSS JOIN articles a "
+            f"ON a.id = articles_fts.rowid {_where(['articles_fts MATCH ?', *conditions])} "
+            "ORDER BY articles_fts.rowid DESC"
+        )
+        params.insert(0, match)
+    else:
+        condition, condition_params = _sql_condition(node, "a")
+        sql = f"SELECT {columns} FROM articles a {_where([condition, *conditions])} ORDER BY a.id DESC"
+        params[:0] = condition_params
+    if limit:
+        sql += " LIMIT ?"
+        params.append(limit)
+    results = []
+    for row in _execute(store, sql, params):
+        results.append(SearchResult(*row[:-1], context=find_context(row[-1], highlight)))
+    return results
+
+
+def _article_conditions(filters: Filters) -> tuple[list[str], list[Any]]:
+    conditions: list[str] = []
+    params: list[Any] = []
+    if filters.since:
+        conditions.append("a.fetched_at >= ?")
+        params.append(filters.since)
+    if filters.until:
+        conditions.append("a.fetched_at <= ?")
+        params.append(filters.until)
+    for column, values in (
+        ("market", filters.markets),
+        ("language", filters.languages),
+        ("source", filters.sources),
+    ):
+        if values:
+            conditions.append(_in(f"a.{column}", values))
+            params.extend(values)
+    hit_only = Filters(
+        watchlists=filters.watchlists,
+        categories=filters.categories,
+        severity=filters.severity,
+        statuses=filters.statuses,
+    )
+    if not hit_only.is_empty():
+        hit_sql, hit_params = hit_conditions(hit_only, alias="hx")
+        conditions.append(
+            f"EXISTS (SELECT 1 FROM hits hx WHERE hx.article_id = a.id AND {' AND '.join(hit_sql)})"
+        )
+        params.extend(hit_params)
+    if filters.text:
+        text_sql, text_params = article_ids_matching(parse_search(filters.text))
+        conditions.append(f"a.id IN ({text_sql})")
+        params.extend(text_params)
+    return conditions, params
+
+
+def find_context(text: str, terms: Sequence[str], width: int = 80) -> Context:
+    """The first place in `text` where one of `terms` occurs, case-insensitively."""
+    lowered = text.lower()
+    # lower() can change a string's length (rare letters); then offsets would
+    # drift, so search the text as it is.
+    haystack = lowered if len(lowered) == len(text) else text
+    best: tuple[int, int] | None = None
+    for term in terms:
+        needle = term.lower() if haystack is lowered else term
+        at = haystack.find(needle)
+        if at >= 0 and (best is None or at < best[0]):
+            best = (at, at + len(needle))
+    if best is None:
+        head = text[: 2 * width]
+        return Context(head + ("…" if len(text) > len(head) else ""), "", "")
+    stand_in = Hit(
+        0, "", None, "", None, "", "", "", "", text[best[0] : best[1]], "", "", "", None,
+        "", None, 0, best[0], best[1],
+    )  # fmt: skip
+    return match_context(text, stand_in, width)
+
+
+# --- trends -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    """Hits per day of one group, and how its last day compares with the days before."""
+
+    group: str
+    counts: list[int]
+    total: int
+    mean: float  # mean per day over the days before the last
+    last: int
+
+    @property
+    def change(self) -> float | None:
+        """The last day against the mean of the days before, in percent (None: no base)."""
+        if self.mean == 0:
+            return None
+        return (self.last - self.mean) / self.mean * 100
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "change_pct": self.change}
+
+
+@dataclass(frozen=True)
+class Trends:
+    by: str
+    days: list[str]
+    rows: list[TrendRow] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"by": self.by, "days": self.days, "rows": [r.as_dict() for r in self.rows]}
+
+
+def day_range(days: int, *, until: datetime | None = None) -> list[str]:
+    """The last `days` UTC days ending today (or on `until`), oldest first, as YYYY-MM-DD."""
+    end = (until or datetime.now(UTC)).astimezone(UTC).date()
+    return [(end - timedelta(days=offset)).isoformat() for offset in range(days - 1, -1, -1)]
+
+
+def hit_trends(
+    store: Store,
+    *,
+    by: str = "market",
+    days: int = 14,
+    filters: Filters = Filters(),  # noqa: B008 - frozen, never mutated
+    now: datetime | None = None,
+) -> Trends:
+    """Hits per UTC day per `by` group over the last `days` days, busiest group first."""
+    if by not in TREND_GROUPS:
+        raise UsageError(f"--by: expected one of {', '.join(TREND_GROUPS)}, got {by!r}")
+    if days < 1:
+        raise UsageError(f"--days: expected at least 1, got {days!r}")
+    axis = day_range(days, until=now)
+    if filters.is_empty():
+        counts = _day_counts_by_index(store, by, axis)
+    else:
+        counts = _day_counts_grouped(store, by, axis, filters)
+    rows = []
+    for group, series in counts.items():
+        before = series[:-1]
+        mean = sum(before) / len(before) if before else 0.0
+        rows.append(TrendRow(group, series, sum(series), mean, series[-1]))
+    rows.sort(key=lambda r: (-r.total, r.group))
+    return Trends(by=by, days=axis, rows=rows)
+
+
+def _day_bounds(axis: Sequence[str]) -> list[tuple[str, str]]:
+    nexts = [*axis[1:], (date.fromisoformat(axis[-1]) + timedelta(days=1)).isoformat()]
+    return [
+        (f"{day}T00:00:00Z", f"{after}T00:00:00Z") for day, after in zip(axis, nexts, strict=True)
+    ]
+
+
+def _day_counts_by_index(store: Store, by: str, axis: Sequence[str]) -> dict[str, list[int]]:
+    """Counts per group and day read from the covering `hits_<by>_found_at` index alone.
+
+    The groups come from a skip-scan of that index (one seek per distinct value),
+    then one COUNT per group and day over an index range: no table row is read,
+    so 30 days of a million hits take milliseconds, not a scan of the table.
+    """
+    conn = _connection(store)
+    groups: list[str | None] = [
+        row[0]
+        for row in conn.execute(
+            f"WITH RECURSIVE g(v) AS (SELECT MIN({by}) FROM hits UNION ALL "
+            f"SELECT (SELECT MIN({by}) FROM hits WHERE {by} > g.v) FROM g WHERE g.v IS NOT NULL) "
+            "SELECT v FROM g WHERE v IS NOT NULL"
+        )
+    ]
+    groups.append(None)
+    bounds = _day_bounds(axis)
+    counts: dict[str, list[int]] = {}
+    for group in groups:
+        match = f"{by} IS NULL" if group is None else f"{by} = ?"
+        sql = f"SELECT COUNT(*) FROM hits WHERE {match} AND found_at >= ? AND found_at < ?"
+        key = [] if group is None else [group]
+        series = [conn.execute(sql, [*key, low, high]).fetchone()[0] for low, high in bounds]
+        if any(series):
+            counts[group or ""] = series
+    return counts
+
+
+def _day_counts_grouped(
+    store: Store, by: str, axis: Sequence[str], filters: Filters
+) -> dict[str, list[int]]:
+    """Counts per group and day with filters: one GROUP BY over the matching hits."""
+    conditions, params = hit_conditions(filters)
+    bounds = _day_bounds(axis)
+    conditions[:0] = ["h.found_at >= ?", "h.found_at < ?"]
+    params[:0] = [bounds[0][0], bounds[-1][1]]
+    sql = (
+        f"SELECT substr(h.found_at, 1, 10) AS day, COALESCE(h.{by}, '') AS grp, COUNT(*) "
+        f"FROM hits h {_where(conditions)} GROUP BY day, grp"
+    )
+    index = {day: i for i, day in enumerate(axis)}
+    counts: dict[str, list[int]] = {}
+    for day, group, count in _execute(store, sql, params):
+        if day in index:
+            counts.setdefault(group, [0] * len(axis))[index[day]] += count
+    return counts
+
+
+# --- sources ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """A source with its health from the store and its recent yield."""
+
+    name: str
+    url: str
+    market: str
+    type: str
+    configured: bool
+    last_status: int | None = None
+    last_error: str | None = None
+    last_checked_at: str | None = None
+    last_ok_at: str | None = None
+    failures: int = 0  # consecutive failed scans: the current failure streak
+    articles_recent: int = 0
+    hits_recent: int = 0
+
+    @property
+    def state(self) -> str:
+        if self.last_checked_at is None:
+            return "never checked"
+        return "failing" if self.failures else "ok"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "state": self.state}
+
+
+def source_health(
+    store: Store | None,
+    configured: Sequence[Source],
+    *,
+    days: int = 7,
+    now: datetime | None = None,
+) -> list[SourceHealth]:
+    """Configured sources (then any only in the store) with health and last-`days` counts.
+
+    With no store yet, the configured sources come back with empty health.
+    """
+    stored: dict[str, tuple[Any, ...]] = {}
+    if store is not None:
+        since = iso_utc((now or datetime.now(UTC)) - timedelta(days=days))
+        sql = (
+            "SELECT s.name, s.url, s.market, s.type, s.last_status, s.last_error, "
+            "s.last_checked_at, s.last_ok_at, s.failures, "
+            "(SELECT COUNT(*) FROM articles a WHERE a.source = s.name AND a.fetched_at >= ?), "
+            "(SELECT COUNT(*) FROM hits h WHERE h.source = s.name AND h.found_at >= ?) "
+            "FROM sources s ORDER BY s.name"
+        )
+        for row in _execute(store, sql, [since, since]):
+            stored[row[0]] = row
+    out: list[SourceHealth] = []
+    for source in configured:
+        row = stored.pop(source.name, None)
+        health = row[4:] if row else ()
+        out.append(SourceHealth(source.name, source.url, source.market, source.type, True, *health))
+    for row in stored.values():
+        out.append(SourceHealth(row[0], row[1], row[2], row[3], False, *row[4:]))
+    return out

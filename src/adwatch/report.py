@@ -1,0 +1,370 @@
+"""The HTML digest: one self-contained file a policy lead can read on a phone.
+
+Everything the page needs is inside it: inline CSS, charts as inline SVG drawn
+here, no script, no font or image to fetch (a Content-Security-Policy in the
+page forbids any). Text from the web reaches the page only through Jinja2 with
+autoescape on, and links only when they are http(s) URLs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from adwatch import __version__
+from adwatch.config import SEVERITIES
+from adwatch.dates import iso_utc
+from adwatch.export import open_output
+from adwatch.query import (
+    HIT_SELECT,
+    Context,
+    Filters,
+    Hit,
+    Trends,
+    hit_conditions,
+    hit_trends,
+    match_context,
+)
+from adwatch.store import Store
+
+CHART_MIN_DAYS = 14  # a 24-hour digest still shows two weeks of context
+TOP_HITS = 25
+QUIET_DAYS = 30  # "started to fire": no hit in this many days before the period
+PALETTE = (
+    "#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d",
+)  # fmt: skip
+OTHER_COLOR = "#9ca3af"
+
+
+# --- charts -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    color: str
+    label: str  # shown as the bar's tooltip
+
+
+@dataclass(frozen=True)
+class Tick:
+    at: float  # pixel position along its axis
+    label: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A stacked bar chart, laid out in pixels for the template to draw as SVG."""
+
+    title: str
+    width: int
+    height: int
+    left: int
+    top: int
+    right: int
+    bottom: int
+    bars: list[Bar]
+    y_ticks: list[Tick]
+    x_ticks: list[Tick]
+    legend: list[tuple[str, str]]  # (color, group name)
+    total: int
+
+
+def nice_ceiling(value: int) -> int:
+    """The smallest of 1, 2, 5 × 10^k at or above `value` (at least 1)."""
+    if value <= 1:
+        return 1
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if step * power >= value:
+            return step * power
+    return 10 * power  # pragma: no cover - the loop always returns
+
+
+def stacked_chart(
+    trends: Trends, title: str, *, width: int = 640, height: int = 260, max_groups: int = 7
+) -> Chart:
+    """Hits per day stacked by group; groups beyond `max_groups` are summed as `other`."""
+    left, top, right, bottom = 44, 12, width - 8, height - 28
+    rows = trends.rows[:max_groups]
+    series = [
+        (PALETTE[i % len(PALETTE)], row.group or "(none)", row.counts) for i, row in enumerate(rows)
+    ]
+    rest = trends.rows[max_groups:]
+    if rest:
+        other = [sum(r.counts[d] for r in rest) for d in range(len(trends.days))]
+        series.append((OTHER_COLOR, "other", other))
+    days = trends.days
+    per_day = [sum(s[2][d] for s in series) for d in range(len(days))]
+    y_max = nice_ceiling(max(per_day, default=0))
+    plot_h = bottom - top
+    slot = (right - left) / max(1, len(days))
+    bar_w = max(1.0, slot * 0.78)
+    bars: list[Bar] = []
+    for d, day in enumerate(days):
+        x = left + d * slot + (slot - bar_w) / 2
+        base = float(bottom)
+        for color, name, counts in series:
+            if counts[d] <= 0:
+                continue
+            h = counts[d] / y_max * plot_h
+            base -= h
+            label = f"{day} {name}: {counts[d]}"
+            bars.append(
+                Bar(round(x, 1), round(base, 1), round(bar_w, 1), round(h, 1), color, label)
+            )
+    step = y_max / 4 if y_max >= 4 else 1
+    y_ticks = []
+    value = 0.0
+    while value <= y_max + 1e-9:
+        y_ticks.append(Tick(round(bottom - value / y_max * plot_h, 1), f"{value:g}"))
+        value += step
+    every = max(1, math.ceil(len(days) / 10))
+    x_ticks = [
+        Tick(round(left + d * slot + slot / 2, 1), day[5:])
+        for d, day in enumerate(days)
+        if (len(days) - 1 - d) % every == 0
+    ]
+    return Chart(
+        title=title,
+        width=width,
+        height=height,
+        left=left,
+        top=top,
+        right=right,
+        bottom=bottom,
+        bars=bars,
+        y_ticks=y_ticks,
+        x_ticks=x_ticks,
+        legend=[(color, name) for color, name, _ in series],
+        total=sum(per_day),
+    )
+
+
+# --- the report's content -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TopHit:
+    hit: Hit
+    context: Context
+    link: str | None  # the URL when it is safe to link (http or https)
+
+
+@dataclass(frozen=True)
+class Newcomer:
+    name: str
+    hits: int
+
+
+@dataclass(frozen=True)
+class FailedSource:
+    name: str
+    market: str
+    failures: int
+    last_error: str | None
+    last_ok_at: str | None
+    last_checked_at: str | None
+
+
+@dataclass(frozen=True)
+class ReportData:
+    generated_at: str
+    since: str
+    until: str
+    filters: list[str]  # what the period's numbers are restricted to, for the header
+    total_hits: int
+    articles: int
+    by_severity: dict[str, int]
+    by_status: dict[str, int]
+    by_market: dict[str, int]
+    charts: list[Chart]
+    top_hits: list[TopHit]
+    new_watchlists: list[Newcomer]
+    new_sources: list[Newcomer]
+    failed_sources: list[FailedSource]
+    last_run: dict[str, Any] | None = None
+    version: str = __version__
+
+    @property
+    def period_label(self) -> str:
+        return f"{self.since.replace('T', ' ')[:16]} to {self.until.replace('T', ' ')[:16]} UTC"
+
+
+def safe_link(url: str | None) -> str | None:
+    """`url` if it is an http(s) URL a reader may follow; None for javascript:, data: and the rest."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url.strip()
+
+
+def _grouped(store: Store, column: str, conditions: list[str], params: list[Any]) -> dict[str, int]:
+    where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
+    sql = f"SELECT h.{column}, COUNT(*) FROM hits h {where} GROUP BY h.{column} ORDER BY 2 DESC"
+    return {str(key or ""): count for key, count in store.db.conn.execute(sql, params)}
+
+
+def _describe_filters(filters: Filters) -> list[str]:
+    out = []
+    for label, values in (
+        ("market", filters.markets),
+        ("language", filters.languages),
+        ("watchlist", filters.watchlists),
+        ("category", filters.categories),
+        ("status", filters.statuses),
+        ("source", filters.sources),
+    ):
+        if values:
+            out.append(f"{label}: {', '.join(values)}")
+    if filters.severity:
+        out.append(f"severity: {filters.severity} or higher")
+    if filters.text:
+        out.append(f"text: {filters.text}")
+    return out
+
+
+def build_report(store: Store, filters: Filters, *, now: datetime | None = None) -> ReportData:
+    """Gather the digest of the period `filters.since`–`filters.until` (default: the last 24h)."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    generated_at = iso_utc(moment)
+    since = filters.since or iso_utc(moment - timedelta(hours=24))
+    until = filters.until or generated_at
+    period = replace(filters, since=since, until=until)
+    conditions, params = hit_conditions(period)
+    conn = store.db.conn
+    where = "WHERE " + " AND ".join(conditions)
+    total, articles = conn.execute(
+        f"SELECT COUNT(*), COUNT(DISTINCT h.article_id) FROM hits h {where}", params
+    ).fetchone()
+    by_severity = _grouped(store, "severity", conditions, params)
+    by_severity = {s: by_severity.get(s, 0) for s in reversed(SEVERITIES)}
+
+    until_dt = datetime.fromisoformat(until.replace("Z", "+00:00"))
+    since_dt = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    chart_days = max(CHART_MIN_DAYS, (until_dt.date() - since_dt.date()).days + 1)
+    untimed = replace(filters, since=None, until=None)
+    charts = [
+        stacked_chart(
+            hit_trends(store, by=by, days=chart_days, filters=untimed, now=until_dt),
+            f"Hits per day by {by}, last {chart_days} days",
+        )
+        for by in ("market", "category")
+    ]
+    return ReportData(
+        generated_at=generated_at,
+        since=since,
+        until=until,
+        filters=_describe_filters(filters),
+        total_hits=total,
+        articles=articles,
+        by_severity=by_severity,
+        by_status=_grouped(store, "status", conditions, params),
+        by_market=_grouped(store, "market", conditions, params),
+        charts=charts,
+        top_hits=_top_hits(store, conditions, params),
+        new_watchlists=_newcomers(store, "watchlist", conditions, params, since_dt),
+        new_sources=_newcomers(store, "source", conditions, params, since_dt),
+        failed_sources=_failed_sources(store),
+        last_run=_last_run(store),
+    )
+
+
+def _top_hits(store: Store, conditions: list[str], params: list[Any]) -> list[TopHit]:
+    """Escalated or critical hits of the period (not dismissed), worst and newest first."""
+    where = " AND ".join(
+        [
+            *conditions,
+            "(h.status = 'escalated' OR h.severity = 'critical')",
+            "h.status != 'dismissed'",
+        ]
+    )
+    sql = (
+        f"SELECT {HIT_SELECT}, a.text FROM hits h CROSS JOIN articles a ON a.id = h.article_id "
+        f"WHERE {where} ORDER BY h.status = 'escalated' DESC, h.severity = 'critical' DESC, "
+        "h.found_at DESC, h.id DESC LIMIT ?"
+    )
+    out = []
+    for row in store.db.conn.execute(sql, [*params, TOP_HITS]):
+        hit = Hit(*row[:-1])
+        out.append(TopHit(hit, match_context(row[-1], hit, width=140), safe_link(hit.url)))
+    return out
+
+
+def _newcomers(
+    store: Store, column: str, conditions: list[str], params: list[Any], since: datetime
+) -> list[Newcomer]:
+    """Groups with hits in the period and none in the QUIET_DAYS before it."""
+    firing = _grouped(store, column, conditions, params)
+    quiet_from = iso_utc(since - timedelta(days=QUIET_DAYS))
+    quiet_until = iso_utc(since)
+    out = []
+    for name, count in firing.items():
+        if not name:
+            continue
+        before = store.db.conn.execute(
+            f"SELECT 1 FROM hits WHERE {column} = ? AND found_at >= ? AND found_at < ? LIMIT 1",
+            [name, quiet_from, quiet_until],
+        ).fetchone()
+        if before is None:
+            out.append(Newcomer(name, count))
+    return out
+
+
+def _failed_sources(store: Store) -> list[FailedSource]:
+    rows = store.db.conn.execute(
+        "SELECT name, market, failures, last_error, last_ok_at, last_checked_at FROM sources "
+        "WHERE failures > 0 ORDER BY failures DESC, name"
+    )
+    return [FailedSource(*row) for row in rows]
+
+
+_RUN_KEYS = (
+    "started_at", "finished_at", "status", "sources_ok", "sources_failed", "articles_new",
+    "hits_new",
+)  # fmt: skip
+
+
+def _last_run(store: Store) -> dict[str, Any] | None:
+    row = store.db.conn.execute(
+        f"SELECT {', '.join(_RUN_KEYS)} FROM runs ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    return dict(zip(_RUN_KEYS, row, strict=True))
+
+
+# --- rendering ----------------------------------------------------------------------
+
+
+def render_report(data: ReportData) -> str:
+    """The report as one HTML document (autoescaped: web text cannot become markup)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    env = Environment(
+        loader=PackageLoader("adwatch", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template("report.html.j2").render(data=data, severities=SEVERITIES)
+
+
+def write_report(data: ReportData, output: str | Path) -> None:
+    """Write the report to `output` atomically ("-": stdout)."""
+    html = render_report(data)
+    with open_output(output) as out:
+        out.write(html)
