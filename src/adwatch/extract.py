@@ -40,6 +40,7 @@ _DATE_META_KEYS = (
     "dc.date",
     "date",
 )
+_DATE_PARAMETERS = {"extensive_search": False, "original_date": True}
 _DATE_CLASS = re.compile(r"date|time|publish|posted", re.IGNORECASE)
 _PAGE_FURNITURE = frozenset({"header", "nav", "footer", "aside"})
 _PARAGRAPH_BREAKS = re.compile(r"[ \t]*\n[\n \t]*")
@@ -73,6 +74,9 @@ def extract_page(result: FetchResult) -> ExtractedPage:
             with_metadata=True,
             include_comments=False,
             favor_precision=True,
+            # htmldate's extensive search turns a footer's "Copyright 2025" into 2025-01-01;
+            # without it a page with no date says so, and we never make one up
+            date_extraction_params=_DATE_PARAMETERS,
         )
     except (ValueError, TypeError) as exc:  # trafilatura raises these on pages it rejects
         raise ExtractError(f"no article text found in {url} ({exc})") from exc
@@ -272,7 +276,7 @@ def _visible_date(tree: Any) -> str | None:
     for element in tree.iter():
         if not isinstance(element.tag, str):
             continue
-        marker = f"{element.get('class') or ''} {element.get('itemprop') or ''}"
+        marker = f"{element.tag} {element.get('class') or ''} {element.get('itemprop') or ''}"
         if not _DATE_CLASS.search(marker) or _in_furniture(element):
             continue
         text = _one_line(element.text_content())

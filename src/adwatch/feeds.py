@@ -301,7 +301,8 @@ def _entry_link(raw: Any) -> str | None:
 def _first_date(raw: Any, *keys: str) -> str | None:
     # The raw strings, never feedparser's *_parsed: it reads a Buddhist-era 2568 as Gregorian.
     for key in keys:
-        value = raw.get(key)
+        # dict.get: feedparser's own get() answers "updated" with "published" when absent
+        value = dict.get(raw, key)
         if value:
             parsed = parse_date(str(value))
             if parsed:

@@ -52,6 +52,7 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 # Browsers drop tabs and newlines anywhere in a URL (WHATWG URL standard); feeds wrap long
 # links across lines often enough that we do the same.
@@ -75,7 +76,7 @@ def canonical_url(url: str, base: str | None = None) -> str:
     if scheme not in ("http", "https"):
         return urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
     netloc = _canonical_netloc(parts.netloc, scheme)
-    path = _canonical_escapes(quote(parts.path, safe=_PATH_SAFE)) or "/"
+    path = _canonical_escapes(quote(_LONE_PERCENT.sub("%25", parts.path), safe=_PATH_SAFE)) or "/"
     query = _strip_tracking(parts.query)
     return urlunsplit((scheme, netloc, path, query, ""))
 
@@ -114,7 +115,8 @@ def _strip_tracking(query: str) -> str:
     if not query:
         return ""
     kept = [pair for pair in query.split("&") if pair and not _is_tracking(pair)]
-    return _canonical_escapes(quote("&".join(kept), safe=_QUERY_SAFE))
+    joined = _LONE_PERCENT.sub("%25", "&".join(kept))
+    return _canonical_escapes(quote(joined, safe=_QUERY_SAFE))
 
 
 def _is_tracking(pair: str) -> bool:
