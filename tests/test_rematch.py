@@ -1,0 +1,221 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from adwatch.config import Watchlist
+from adwatch.errors import LockHeld, StoreError, UsageError
+from adwatch.match import Matcher
+from adwatch.models import Article
+from adwatch.rematch import RematchChange, rematch
+from adwatch.store import open_store, scan_lock
+
+TEXTS = {
+    "en": "A scam ad on TikTok promised crypto riches. Regulators fined the platform.",
+    "th": "ตำรวจเตือนโฆษณาหลอกลวงบนติ๊กต็อก และเว็บพนันออนไลน์",
+    "vi": "Cảnh báo quảng cáo lừa đảo trên mạng xã hội",
+}
+
+
+def _watchlist(name: str, *terms: str, **fields: object) -> Watchlist:
+    return Watchlist(name=name, category="fraud", severity="high", terms={"any": terms}, **fields)  # type: ignore[arg-type]
+
+
+def _article(number: int, language: str, *, fetched_at: str = "2026-11-01T00:00:00Z") -> Article:
+    return Article(
+        url=f"https://news.example/{number}",
+        source="example-news",
+        market={"en": "TH", "th": "TH", "vi": "VN"}[language],
+        title=f"Story {number}",
+        text=TEXTS[language],
+        language=language,
+        published_at=None,
+        fetched_at=fetched_at,
+        content_hash=f"hash-{number}",
+        extractor="trafilatura",
+    )
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    """A store with three articles, matched with the first version of the watchlists."""
+    path = tmp_path / "adwatch.db"
+    first = [_watchlist("scam-ads", "scam ad", "โฆษณาหลอกลวง"), _watchlist("old", "crypto")]
+    matcher = Matcher.build(first)
+    with open_store(path) as store:
+        for number, language in enumerate(("en", "th", "vi"), start=1):
+            article = _article(number, language, fetched_at=f"2026-11-0{number}T00:00:00Z")
+            matches = matcher.match(article.text, market=article.market, language=language)
+            store.save_article(article, matches)
+    return path
+
+
+def _hits(path: Path) -> set[tuple[int, str, str, str]]:
+    db = sqlite_utils.Database(path)
+    try:
+        return {
+            (row["article_id"], row["watchlist"], row["term"], row["status"])
+            for row in db.query("SELECT * FROM hits")
+        }
+    finally:
+        db.close()
+
+
+def _triage(path: Path, term: str, *, status: str = "new", note: str | None = None) -> None:
+    db = sqlite_utils.Database(path)
+    try:
+        with db.conn:
+            db.execute("UPDATE hits SET status = ?, note = ? WHERE term = ?", [status, note, term])
+    finally:
+        db.close()
+
+
+def test_the_fixture_store_has_the_first_hits(store_path: Path) -> None:
+    assert _hits(store_path) == {
+        (1, "scam-ads", "scam ad", "new"),
+        (1, "old", "crypto", "new"),
+        (2, "scam-ads", "โฆษณาหลอกลวง", "new"),
+    }
+
+
+def test_rematch_adds_new_hits_and_removes_stale_ones(store_path: Path) -> None:
+    now = [
+        _watchlist("scam-ads", "scam ad", "quảng cáo lừa đảo"),  # Thai term dropped
+        _watchlist("gambling", "พนันออนไลน์"),
+    ]
+    report = rematch(store_path, now, workers=1)
+    assert report.articles == 3
+    assert report.changes == [
+        RematchChange("scam-ads", added=1, removed=1, kept_triaged=0),
+        RematchChange("gambling", added=1, removed=0, kept_triaged=0),
+        # No longer configured: its hits no longer match.
+        RematchChange("old", added=0, removed=1, kept_triaged=0),
+    ]
+    assert _hits(store_path) == {
+        (1, "scam-ads", "scam ad", "new"),
+        (3, "scam-ads", "quảng cáo lừa đảo", "new"),
+        (2, "gambling", "พนันออนไลน์", "new"),
+    }
+
+
+def test_new_hits_carry_article_details(store_path: Path) -> None:
+    rematch(store_path, [_watchlist("gambling", "พนันออนไลน์")], workers=1)
+    db = sqlite_utils.Database(store_path)
+    [row] = list(db.query("SELECT * FROM hits WHERE watchlist = 'gambling'"))
+    db.close()
+    assert (row["market"], row["language"], row["source"], row["status"]) == (
+        "TH",
+        "th",
+        "example-news",
+        "new",
+    )
+    assert row["matched_text"] == "พนันออนไลน์"
+    assert TEXTS["th"][row["start"] : row["end"]] == "พนันออนไลน์"
+    assert row["found_at"].endswith("Z") and row["note"] is None
+
+
+def test_triaged_hits_that_no_longer_match_are_kept(store_path: Path) -> None:
+    _triage(store_path, "โฆษณาหลอกลวง", status="escalated")
+    _triage(store_path, "crypto", note="check with policy")
+    report = rematch(store_path, [_watchlist("scam-ads", "scam ad")], workers=1)
+    assert report.changes == [
+        RematchChange("scam-ads", added=0, removed=0, kept_triaged=1),
+        RematchChange("old", added=0, removed=0, kept_triaged=1),
+    ]
+    assert _hits(store_path) == {
+        (1, "scam-ads", "scam ad", "new"),
+        (1, "old", "crypto", "new"),
+        (2, "scam-ads", "โฆษณาหลอกลวง", "escalated"),
+    }
+
+
+def test_an_empty_note_is_not_triage(store_path: Path) -> None:
+    _triage(store_path, "crypto", note="")
+    rematch(store_path, [_watchlist("scam-ads", "scam ad", "โฆษณาหลอกลวง")], workers=1)
+    assert (1, "old", "crypto", "new") not in _hits(store_path)
+
+
+def test_hits_found_again_keep_their_id_and_status(store_path: Path) -> None:
+    _triage(store_path, "scam ad", status="reviewing")
+    db = sqlite_utils.Database(store_path)
+    before = list(db.query("SELECT id, found_at FROM hits WHERE term = 'scam ad'"))
+    db.close()
+    changed = _watchlist("scam-ads", "scam ad", "โฆษณาหลอกลวง")
+    critical = Watchlist(**{**changed.__dict__, "severity": "critical"})
+    report = rematch(store_path, [critical, _watchlist("old", "crypto")], workers=1)
+    assert all(c.added == c.removed == 0 for c in report.changes)
+    db = sqlite_utils.Database(store_path)
+    after = list(db.query("SELECT id, found_at, status, severity FROM hits WHERE term = 'scam ad'"))
+    db.close()
+    assert [(r["id"], r["found_at"]) for r in after] == [(r["id"], r["found_at"]) for r in before]
+    assert (after[0]["status"], after[0]["severity"]) == ("reviewing", "critical")
+
+
+def test_only_leaves_other_watchlists_alone(store_path: Path) -> None:
+    now = [_watchlist("scam-ads", "scam ad"), _watchlist("gambling", "พนันออนไลน์")]
+    report = rematch(store_path, now, only=["gambling"], workers=1)
+    assert report.changes == [RematchChange("gambling", added=1, removed=0, kept_triaged=0)]
+    # The Thai scam-ads hit and the unconfigured "old" hit stay: not in scope.
+    assert _hits(store_path) == {
+        (1, "scam-ads", "scam ad", "new"),
+        (1, "old", "crypto", "new"),
+        (2, "scam-ads", "โฆษณาหลอกลวง", "new"),
+        (2, "gambling", "พนันออนไลน์", "new"),
+    }
+
+
+def test_only_names_a_configured_watchlist(store_path: Path) -> None:
+    with pytest.raises(UsageError, match="'nope'"):
+        rematch(store_path, [_watchlist("scam-ads", "scam ad")], only=["nope"], workers=1)
+
+
+def test_since_limits_the_articles(store_path: Path) -> None:
+    report = rematch(
+        store_path,
+        [_watchlist("gambling", "พนันออนไลน์", "scam ad")],
+        since="2026-11-02T00:00:00Z",
+        workers=1,
+    )
+    assert report.articles == 2
+    hits = _hits(store_path)
+    # Article 1 is older: its hits are untouched, and it gets no new ones.
+    assert (1, "scam-ads", "scam ad", "new") in hits
+    assert (1, "gambling", "scam ad", "new") not in hits
+    assert (2, "gambling", "พนันออนไลน์", "new") in hits
+
+
+def test_worker_processes_give_the_same_result(store_path: Path, tmp_path: Path) -> None:
+    now = [
+        _watchlist("scam-ads", "scam ad", "quảng cáo lừa đảo"),
+        _watchlist("gambling", "พนันออนไลน์"),
+    ]
+    report = rematch(store_path, now, workers=2)
+    assert report.articles == 3
+    assert _hits(store_path) == {
+        (1, "scam-ads", "scam ad", "new"),
+        (3, "scam-ads", "quảng cáo lừa đảo", "new"),
+        (2, "gambling", "พนันออนไลน์", "new"),
+    }
+
+
+def test_rematch_streams_more_articles_than_one_chunk(tmp_path: Path) -> None:
+    path = tmp_path / "big.db"
+    with open_store(path) as store:
+        for number in range(1, 131):
+            store.save_article(_article(number, "en"), [])
+    report = rematch(path, [_watchlist("scam-ads", "scam ad")], workers=1)
+    assert report.articles == 130
+    assert report.changes == [RematchChange("scam-ads", added=130, removed=0, kept_triaged=0)]
+    assert len(_hits(path)) == 130
+
+
+def test_rematch_waits_for_no_scan(store_path: Path) -> None:
+    with scan_lock(store_path), pytest.raises(LockHeld):
+        rematch(store_path, [_watchlist("scam-ads", "scam ad")], workers=1)
+
+
+def test_rematch_needs_an_existing_store(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no store here yet"):
+        rematch(tmp_path / "missing.db", [], workers=1)
