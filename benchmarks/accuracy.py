@@ -43,6 +43,7 @@ class Passage:
     relevant: bool
     categories: tuple[str, ...]
     note: str
+    traits: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ def load_passages(data_dir: Path, languages: Iterable[str]) -> list[Passage]:
                         relevant=bool(record["relevant"]),
                         categories=tuple(record["categories"]),
                         note=record.get("note", ""),
+                        traits=tuple(record.get("traits", ())),
                     )
                 )
             except (ValueError, KeyError) as exc:
@@ -242,6 +244,15 @@ def scores_by_language(verdicts: Sequence[Verdict]) -> dict[str, dict[str, Score
     }
 
 
+def scores_by_trait(verdicts: Sequence[Verdict]) -> dict[str, Score]:
+    """adwatch's score over the passages carrying each trait (Zawgyi, NFD, traps…)."""
+    groups: dict[str, list[Verdict]] = {}
+    for verdict in verdicts:
+        for trait in verdict.passage.traits:
+            groups.setdefault(trait, []).append(verdict)
+    return {trait: score(group, "adwatch") for trait, group in sorted(groups.items())}
+
+
 def errors(verdicts: Sequence[Verdict]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """adwatch's false positives (one row per hit) and false negatives."""
     false_positives = [
@@ -278,6 +289,7 @@ def render_text(
     false_positives: list[dict[str, Any]],
     false_negatives: list[dict[str, Any]],
     mismatches: list[dict[str, Any]],
+    traits: dict[str, Score],
     info: dict[str, Any],
 ) -> str:
     lines = [
@@ -292,6 +304,11 @@ def render_text(
     for language in [*LANGUAGES, "all"]:
         if language in table:
             lines.append(_row(language, table[language]))
+    lines += ["", "adwatch by trait (the traps and encodings the set was built to test):"]
+    lines += [
+        f"  {trait:<19} n={t.passages:<3} TP={t.tp:<3} FN={t.fn:<3} FP={t.fp:<3} TN={t.tn:<3}"
+        for trait, t in traits.items()
+    ]
     lines += ["", f"adwatch false positives ({len(false_positives)} hits):"]
     lines += [
         f"  {fp['id']:<7} {fp['watchlist']:<26} {fp['term']!r} matched {fp['matched_text']!r}"
@@ -329,6 +346,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--skip", action="append", default=[], metavar="WATCHLIST", help="leave out a watchlist"
     )
+    parser.add_argument(
+        "--show-hits", action="store_true", help="also list adwatch's hits for every passage"
+    )
     return parser.parse_args(argv)
 
 
@@ -347,6 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     table = scores_by_language(verdicts)
     false_positives, false_negatives = errors(verdicts)
+    traits = scores_by_trait(verdicts)
     mismatches = [
         {"id": v.passage.id, "label": v.passage.language, "detected": v.detected_language}
         for v in verdicts
@@ -361,6 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 language: {name: s.as_dict() for name, s in pair.items()}
                 for language, pair in table.items()
             },
+            "traits": {trait: t.as_dict() for trait, t in traits.items()},
             "false_positives": false_positives,
             "false_negatives": false_negatives,
             "language_mismatches": mismatches,
@@ -368,7 +390,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        print(render_text(table, false_positives, false_negatives, mismatches, info))
+        print(render_text(table, false_positives, false_negatives, mismatches, traits, info))
+        if args.show_hits:
+            print("\nadwatch hits per passage:")
+            for v in verdicts:
+                label = "relevant" if v.passage.relevant else "not relevant"
+                found = "; ".join(f"{h.watchlist}:{h.matched_text!r}" for h in v.adwatch)
+                print(f"  {v.passage.id:<7} {label:<12} {found or '-'}")
     return 0
 
 
