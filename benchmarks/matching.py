@@ -271,6 +271,19 @@ def time_adwatch(
     return build, best, hits
 
 
+def time_normalize(articles: Sequence[Article], repeat: int) -> float:
+    """Best seconds for `textnorm.normalize` over the corpus: adwatch's cost before any term."""
+    from adwatch.textnorm import normalize
+
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        for article in articles:
+            normalize(article.text)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def _timed_share(
     articles: Sequence[Article], run_one: Callable[[str], object], budget: float
 ) -> tuple[float, float]:
@@ -321,11 +334,14 @@ def time_regex(
 # --- output -----------------------------------------------------------------------------
 
 
-def render(rows: Sequence[Row], corpus_bytes: int, articles: int, budget: float) -> str:
+def render(
+    rows: Sequence[Row], corpus_bytes: int, articles: int, budget: float, normalize_seconds: float
+) -> str:
     base = rows[0].adwatch_seconds
     lines = [
         f"corpus: {corpus_bytes / 1e6:.1f} MB UTF-8 in {articles} articles of ~{ARTICLE_BYTES // 1000} KB "
         f"(th, vi, my, en in turn), seed {SEED}",
+        f"adwatch's fixed cost, textnorm.normalize over the corpus: {normalize_seconds:.3f} s",
         "",
         f"{'terms':>6} {'build s':>8} {'match s':>8} {'hits':>6} {'vs 10':>6}   "
         f"{'(a) loop s':>11} {'(a)/adw':>8}   {'(b) regex s':>11} {'(b)/adw':>8}",
@@ -379,6 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     corpus_bytes = sum(len(a.text.encode("utf-8")) for a in articles)
     generated = generated_terms(max(sizes), rng, thai_vocabulary(random.Random(SEED + 1)))
     sets = term_sets(sizes, [t for t, _ in planted], real, generated)
+    normalize_seconds = time_normalize(articles, args.repeat)
     rows = []
     for size in sizes:
         terms = sets[size]
@@ -405,11 +422,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "articles": len(articles),
             "seed": SEED,
             "real_terms": len(real),
+            "normalize_seconds": normalize_seconds,
             "rows": [row.__dict__ for row in rows],
         }
         print(json.dumps(document, indent=2))
     else:
-        print(render(rows, corpus_bytes, len(articles), args.budget))
+        print(render(rows, corpus_bytes, len(articles), args.budget, normalize_seconds))
     return 0
 
 
