@@ -130,6 +130,11 @@ def test_folding_is_per_watchlist() -> None:
         ("ดีพเฟค", "คลิปดีพเฟคหลอกลวง", ["ดีพเฟค"]),
         ("ติ๊กต็อก", "ผู้ใช้ติ๊กต็อกร้องเรียน", ["ติ๊กต็อก"]),
         ("โฆษณา", "โฆษณาหลอกลวงบนเฟซบุ๊ก", ["โฆษณา"]),
+        ("ยา", "กินยาแก้ปวด", []),  # one syllable: only as a whole word
+        ("หวย", "ซื้อหวยใต้ดิน", []),
+        ("โฆษณา", "สื่อโฆษณาชวนเชื่อ", ["โฆษณา"]),  # the rest of the word is words
+        ("ลวง", "โฆษณาหลอกลวง", []),
+        ("โฆษณา ออนไลน์", "โฆษณาออนไลน์ และโฆษณา ออนไลน์", ["โฆษณา ออนไลน์"]),
         # Zero-width spaces and line breaks inside a word.
         ("โฆษณาหลอกลวง", "พบโฆษณา\u200bหลอกลวง", ["โฆษณา\u200bหลอกลวง"]),
         ("โฆษณาหลอกลวง", "พบโฆษณา\nหลอกลวง", ["โฆษณา\nหลอกลวง"]),
@@ -149,6 +154,19 @@ def test_a_thai_compound_term_and_its_first_word_both_match() -> None:
         ("โฆษณา", 5, 10),
         ("โฆษณาหลอกลวง", 5, 17),
     ]
+
+
+@pytest.mark.parametrize(
+    ("term", "text"),
+    [
+        ("โฆษณาหลอกลวง", "โฆษณา\r\nหลอกลวง"),
+        ("โฆษณาหลอกลวง", "โฆษณา\n\nหลอกลวง"),
+        ("ကြော်ငြာ", "ကြော်\nငြာ"),
+    ],
+)
+def test_line_breaks_inside_thai_and_burmese_words_are_ignored(term: str, text: str) -> None:
+    [hit] = _hits(_terms(term), text)
+    assert (hit.start, hit.end) == (0, len(text))
 
 
 def test_a_line_break_between_thai_paragraphs_is_still_a_word_boundary() -> None:

@@ -15,10 +15,11 @@ Only then do `exclude`, `context`/`near` and query logic look at the positions.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, NamedTuple
 
 import ahocorasick  # type: ignore[import-not-found]  # ships no type hints
@@ -28,6 +29,7 @@ from adwatch.models import Match
 from adwatch.rules import And, Leaf, Near, Node, Not, Or, leaf_label, leaves, parse_query
 from adwatch.segment import (
     char_script,
+    is_myanmar,
     is_spaced_word_char,
     is_thai,
     myanmar_syllable_boundary,
@@ -48,9 +50,7 @@ _TERM, _CONTEXT, _EXCLUDE, _LEAF = range(4)
 _PLAIN, _FOLDED = 0, 1
 
 _UNSPACED_LETTER = re.compile("[\u0e00-\u0e7f\u1000-\u109f\ua9e0-\ua9ff\uaa60-\uaa7f]")
-_WRAPPED_LINE = re.compile(
-    "(?<=[\u0e00-\u0e7f]) (?=[\u0e00-\u0e7f])|(?<=[\u1000-\u109f]) (?=[\u1000-\u109f])"
-)
+_NEWLINE = re.compile("[\n\r\u2028\u2029]")
 
 
 class _Use(NamedTuple):
@@ -341,20 +341,26 @@ def _join_wrapped_lines(
     not run into the next one.
     """
     text, starts, ends = normalized.text, normalized.source_starts, normalized.source_ends
-    drop = [
-        found.start()
-        for found in _WRAPPED_LINE.finditer(text)
-        if "\n" in original[starts[found.start()] : ends[found.start()]]
-    ]
+    drop: list[int] = []
+    for newline in _NEWLINE.finditer(original):
+        # The normalised character that the line break became, if it became one.
+        at = bisect_right(starts, newline.start()) - 1
+        if 0 < at < len(text) - 1 and text[at] == " " and ends[at] > newline.start():
+            if (not drop or drop[-1] != at) and _same_unspaced_script(text[at - 1], text[at + 1]):
+                drop.append(at)
     if not drop:
         return normalized, frozenset()
     pieces = list(zip([-1, *drop], [*drop, len(text)], strict=True))
     joined = NormalizedText(
         "".join(text[before + 1 : after] for before, after in pieces),
-        [i for before, after in pieces for i in starts[before + 1 : after]],
-        [i for before, after in pieces for i in ends[before + 1 : after]],
+        list(chain.from_iterable(starts[before + 1 : after] for before, after in pieces)),
+        list(chain.from_iterable(ends[before + 1 : after] for before, after in pieces)),
     )
     return joined, frozenset(at - number for number, at in enumerate(drop))
+
+
+def _same_unspaced_script(before: str, after: str) -> bool:
+    return (is_thai(before) and is_thai(after)) or (is_myanmar(before) and is_myanmar(after))
 
 
 # --- proximity and query logic -----------------------------------------------------------
