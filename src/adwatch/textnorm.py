@@ -345,7 +345,9 @@ def _normalize_by_cluster(text: str, fold_diacritics: bool) -> NormalizedText:
     visible, kept = _without_invisible(text)
     positions = _cluster_starts(_base_flags(visible))
     cluster_starts, cluster_ends = _cluster_ranges(positions, kept)
-    parts, starts, ends = [], [], []
+    parts: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
     for number, (first, last) in enumerate(zip(positions, positions[1:], strict=False)):
         folded = _fold_clusters(visible[first:last], fold_diacritics)
         parts.append(folded)
@@ -422,7 +424,7 @@ _MYANMAR_RE = re.compile("[\u1000-\u109f\uaa60-\uaa7f\ua9e0-\ua9ff]")
 
 @functools.cache
 def _zawgyi_detector() -> Any:
-    from myanmartools import ZawgyiDetector
+    from myanmartools import ZawgyiDetector  # type: ignore[import-untyped]
 
     with warnings.catch_warnings():
         # myanmartools 1.2 loads its model with importlib.resources.open_binary.
@@ -432,7 +434,7 @@ def _zawgyi_detector() -> Any:
 
 @functools.cache
 def _zawgyi_converter() -> Any:
-    import icu
+    import icu  # type: ignore[import-untyped]
 
     return icu.Transliterator.createInstance("Zawgyi-my")
 
