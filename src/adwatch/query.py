@@ -467,12 +467,15 @@ def iter_export_rows(
     yield from _execute(store, sql, params)
 
 
-def _execute(store: Store, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+def _execute(
+    store: Store, sql: str, params: Sequence[Any], *, raw_fts: bool = False
+) -> sqlite3.Cursor:
+    """Run a query; `raw_fts` says an analyst's FTS5 text is in it, so a failure is theirs."""
     try:
         return _connection(store).execute(sql, list(params))
     except sqlite3.OperationalError as exc:
-        if "fts5" in str(exc).lower():
-            raise UsageError(f"search: the query is not valid FTS5: {exc}") from exc
+        if raw_fts or "fts5" in str(exc).lower():
+            raise UsageError(f"search: the query is not valid FTS5 syntax: {exc}") from exc
         raise StoreError(f"{store.path}: query failed: {exc}") from exc
 
 
@@ -791,7 +794,7 @@ def search_articles(
         sql += " LIMIT ?"
         params.append(limit)
     results = []
-    for row in _execute(store, sql, params):
+    for row in _execute(store, sql, params, raw_fts=fts):
         results.append(SearchResult(*row[:-1], context=find_context(row[-1], highlight)))
     return results
 

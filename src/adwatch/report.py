@@ -9,6 +9,7 @@ autoescape on, and links only when they are http(s) URLs.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,6 +89,16 @@ def nice_ceiling(value: int) -> int:
     return 10 * power  # pragma: no cover - the loop always returns
 
 
+def tick_step(top: int) -> int:
+    """The smallest round step (1, 2, 5 × 10^k) that puts at most five gridlines up to `top`."""
+    power = 1
+    while True:
+        for step in (power, 2 * power, 5 * power):
+            if top <= 5 * step:
+                return step
+        power *= 10
+
+
 def stacked_chart(
     trends: Trends, title: str, *, width: int = 640, height: int = 260, max_groups: int = 7
 ) -> Chart:
@@ -120,12 +131,11 @@ def stacked_chart(
             bars.append(
                 Bar(round(x, 1), round(base, 1), round(bar_w, 1), round(h, 1), color, label)
             )
-    step = y_max / 4 if y_max >= 4 else 1
-    y_ticks = []
-    value = 0.0
-    while value <= y_max + 1e-9:
-        y_ticks.append(Tick(round(bottom - value / y_max * plot_h, 1), f"{value:g}"))
-        value += step
+    step = tick_step(y_max)
+    y_ticks = [
+        Tick(round(bottom - value / y_max * plot_h, 1), str(value))
+        for value in range(0, y_max + 1, step)
+    ]
     every = max(1, math.ceil(len(days) / 10))
     x_ticks = [
         Tick(round(left + d * slot + slot / 2, 1), day[5:])
@@ -359,8 +369,18 @@ def render_report(data: ReportData) -> str:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_printable,
     )
     return env.get_template("report.html.j2").render(data=data, severities=SEVERITIES)
+
+
+# C0/C1 controls (an ANSI escape in a title) have no business in a page.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _printable(value: Any) -> Any:
+    """Every `{{ value }}` passes here before escaping: strip control characters."""
+    return _CONTROLS.sub("", value) if isinstance(value, str) else value
 
 
 def write_report(data: ReportData, output: str | Path) -> None:
