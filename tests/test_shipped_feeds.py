@@ -8,6 +8,7 @@ import unicodedata
 from collections import Counter
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -327,7 +328,7 @@ HARMLESS = [
 
 
 @pytest.fixture(scope="module")
-def matcher(config: Config):  # type: ignore[no-untyped-def]
+def matcher(config: Config) -> Any:
     match = pytest.importorskip("adwatch.match")
     return match.Matcher.build(config.watchlists)
 
