@@ -88,7 +88,7 @@ def atom(entries: list[dict[str, str]]) -> str:
     body = "".join(
         f"""<entry><id>{e["id"]}</id><title>{e["title"]}</title>
 <link href="{e["link"]}"/><updated>{e["updated"]}</updated>
-<summary>{e["summary"]}</summary></entry>"""
+<summary type="html">{e["summary"]}</summary></entry>"""
         for e in entries
     )
     return (
@@ -186,9 +186,17 @@ def serve_news(server: HTTPServer) -> None:
 
 
 def _cp1258(text: str) -> bytes:
-    # cp1258 has no precomposed letters for most tones: decompose first, as
-    # Vietnamese legacy sites do.
-    return unicodedata.normalize("NFD", text).encode("cp1258")
+    """Encode as windows-1258 does: base letters precomposed (â, ơ, ư…), tone marks combining."""
+    tones = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+    out = bytearray()
+    for char in unicodedata.normalize("NFC", text):
+        try:
+            out += char.encode("cp1258")
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", char)
+            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
+            out += (base + "".join(c for c in parts if c in tones)).encode("cp1258")
+    return bytes(out)
 
 
 def serve_hostile(server: HTTPServer, tmp_path: Path) -> None:
