@@ -345,9 +345,10 @@ def test_overlapping_terms_of_one_watchlist_are_both_found() -> None:
 
 
 def test_one_hit_per_watchlist_term_and_start() -> None:
-    watchlist = _watchlist(terms={"en": ("Scam",), "any": ("scam",)})
-    hits = _hits(watchlist, "scam")
-    assert [(h.term, h.start) for h in hits] == [("Scam", 0), ("scam", 0)]
+    # Two spellings of one term: one hit, named as first written.
+    watchlist = _watchlist(terms={"en": ("TikTok", "scam"), "any": ("tiktok", "scam")})
+    hits = _hits(watchlist, "scam on TIKTOK")
+    assert [(h.term, h.start) for h in hits] == [("scam", 0), ("TikTok", 8)]
     repeated = _watchlist(query="scam OR (scam AND fraud)")
     assert [(h.term, h.start) for h in _hits(repeated, "scam fraud")] == [
         ("scam", 0),

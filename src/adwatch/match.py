@@ -138,7 +138,10 @@ class Matcher:
                     uses=(([], []), ([], [])),
                 )
             )
-        self._patterns[pattern_id].uses[form][1 if prefix else 0].append(use)
+        uses = self._patterns[pattern_id].uses[form][1 if prefix else 0]
+        if use.role != _LEAF and any(u[:2] == use[:2] for u in uses):
+            return  # `TikTok` under en and `tiktok` under any: one hit per place, first spelling
+        uses.append(use)
 
     # --- matching ----------------------------------------------------------------------
 
