@@ -3,10 +3,9 @@
 Thai and Burmese write words without spaces, so "is this a whole word?" needs
 more than a look at the neighbouring characters:
 
-- Thai: a dictionary segmenter (nlpo3, newmm over PyThaiNLP's word list plus the
-  watchlist terms) says where words are; Thai Character Clusters (TCC) say where
-  text can be cut at all. `ThaiWordBreaker.accepts` applies the rule that
-  docs/matching.md explains.
+- Thai: a dictionary segmenter (nlpo3, newmm over PyThaiNLP's word list) says
+  where words are; Thai Character Clusters (TCC) say where text can be cut at
+  all. `thai_spans_ok` applies the rule that docs/matching.md explains.
 - Burmese: syllables are found by rule (a consonant that is neither stacked
   under a virama nor killed by an asat starts one), so a term must start and end
   on a syllable boundary.
@@ -153,7 +152,7 @@ def myanmar_syllable_boundary(text: str, index: int) -> bool:
 
 
 def myanmar_syllables(text: str) -> list[str]:
-    """`text` cut at Burmese syllable boundaries (other text in runs between them)."""
+    """`text` cut at Burmese syllable boundaries (other characters one by one)."""
     edges = [i for i in range(len(text) + 1) if myanmar_syllable_boundary(text, i)]
     return [text[a:b] for a, b in zip(edges, edges[1:], strict=False) if text[a:b]]
 
