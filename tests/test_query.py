@@ -444,3 +444,24 @@ def test_source_health_joins_config_and_store(planted_store: Planted_store) -> N
 def test_source_health_without_a_store() -> None:
     health = query.source_health(None, [Source("a", "https://a.example/rss", "TH")])
     assert [(h.name, h.state, h.hits_recent) for h in health] == [("a", "never checked", 0)]
+
+
+def test_context_is_never_cut_inside_a_written_syllable() -> None:
+    text = "ตำรวจไซเบอร์เตือนประชาชนระวังโฆษณาหลอกลวงชวนลงทุนที่ใช้ภาพคนดังปลอม เมียนမြန်မာ"
+    for width in range(1, 40):
+        context = query.find_context(text, ["หลอกลวง"], width=width)
+        assert context.match == "หลอกลวง"
+        first = context.before.removeprefix("…")[:1]
+        last = context.after.removesuffix("…")[-1:]
+        if first:
+            assert not query._joined("", first), (width, context)
+        if last and context.after.endswith("…"):
+            assert last not in "เแโใไ", (width, context)
+        assert (context.before + context.match + context.after).replace("…", "") in text
+
+
+def test_the_context_prefers_a_whole_word() -> None:
+    text = "The ministry had fined an ad platform."
+    assert query.find_context(text, ["ad"]).before.endswith("fined an ")
+    # No whole word: any occurrence will do (Thai has no spaces between words).
+    assert query.find_context("shadow", ["ad"]).before == "sh"

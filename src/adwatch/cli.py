@@ -503,7 +503,7 @@ def triage(
                 typer.echo("No hits match; nothing changed.")
                 return
             if not yes:
-                typer.confirm(f"Set {len(ids)} hits to {status!r}?", abort=True)
+                typer.confirm(f"Set {_count(len(ids), 'hit')} to {status!r}?", abort=True)
         changes = query.triage_hits(store, ids, status=status, note=note)
     for change in changes[:20]:
         noted = " (note added)" if change.note else ""
@@ -512,7 +512,7 @@ def triage(
         typer.echo(f"… and {len(changes) - 20} more")
     unchanged = len(set(ids)) - len(changes)
     tail = f", {unchanged} already {status}" if unchanged else ""
-    typer.echo(f"{len(changes)} hits changed{tail}.")
+    typer.echo(f"{_count(len(changes), 'hit')} changed{tail}.")
 
 
 @app.command()
@@ -557,7 +557,7 @@ def export(
     with _query_store(ctx) as store:
         count = exporter.export_hits(store, filters, fmt=fmt, output=output)
     if output != "-":
-        stderr_console().print(f"wrote {count} hits to {clean(output)}", markup=False)
+        stderr_console().print(f"wrote {_count(count, 'hit')} to {clean(output)}", markup=False)
 
 
 @app.command()
@@ -650,7 +650,8 @@ def sources(
         _write_dicts([h.as_dict() for h in health], "json")
         return
     render = _render()
-    render.stdout_console().print(render.render_sources(health, days=days))
+    console = render.stdout_console()
+    console.print(render.render_sources(health, days=days, width=console.width))
 
 
 @app.command()
@@ -835,6 +836,10 @@ def _write_dicts(rows: list[dict[str, Any]], fmt: str) -> None:
             exporter.write_csv(
                 ([_cell(v) for v in row.values()] for row in rows), out, columns=columns
             )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _cell(value: Any) -> Any:

@@ -12,6 +12,7 @@ import getpass
 import json
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -626,6 +627,12 @@ def match_context(text: str, hit: Hit, width: int = CONTEXT_CHARS) -> Context:
         text, start, end = hit.snippet, found, found + len(hit.matched_text)
     left = max(0, start - width)
     right = min(len(text), end + width)
+    # Never cut between a letter and its vowel or tone marks (Thai, Burmese,
+    # Vietnamese written with combining accents): a stray mark renders broken.
+    while 0 < left < start and _joined(text[left - 1], text[left]):
+        left += 1
+    while end < right < len(text) and _joined(text[right - 1], text[right]):
+        right += 1
     before, after = text[left:start], text[end:right]
     if left > 0:
         cut = before.find(" ")
@@ -634,6 +641,21 @@ def match_context(text: str, hit: Hit, width: int = CONTEXT_CHARS) -> Context:
         cut = after.rfind(" ")
         after = (after[:cut] if cut > len(after) - width // 3 else after) + "…"
     return Context(before, text[start:end], after)
+
+
+# Thai vowels written after their consonant that Unicode does not class as marks
+# (sara a, aa, am, lakkhangyao), and those written before it (e, ae, o, ai, ai).
+_THAI_FOLLOWING = frozenset("\u0e30\u0e32\u0e33\u0e45")
+_THAI_LEADING = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44")
+
+
+def _joined(previous: str, char: str) -> bool:
+    """Whether a cut between `previous` and `char` would split one written syllable."""
+    return (
+        unicodedata.category(char).startswith("M")
+        or char in _THAI_FOLLOWING
+        or previous in _THAI_LEADING
+    )
 
 
 def triage_history(store: Store, hit_id: int) -> list[TriageEntry]:
@@ -793,10 +815,21 @@ def search_articles(
     if limit:
         sql += " LIMIT ?"
         params.append(limit)
-    results = []
-    for row in _execute(store, sql, params, raw_fts=fts):
-        results.append(SearchResult(*row[:-1], context=find_context(row[-1], highlight)))
-    return results
+    return [
+        SearchResult(
+            article_id=row[0],
+            title=row[1],
+            url=row[2],
+            source=row[3],
+            market=row[4],
+            language=row[5],
+            published_at=row[6],
+            fetched_at=row[7],
+            hits=row[8],
+            context=find_context(row[9], highlight),
+        )
+        for row in _execute(store, sql, params, raw_fts=fts)
+    ]
 
 
 def _article_conditions(filters: Filters) -> tuple[list[str], list[Any]]:
@@ -836,17 +869,26 @@ def _article_conditions(filters: Filters) -> tuple[list[str], list[Any]]:
 
 
 def find_context(text: str, terms: Sequence[str], width: int = 80) -> Context:
-    """The first place in `text` where one of `terms` occurs, case-insensitively."""
+    """The first place in `text` where one of `terms` occurs, case-insensitively.
+
+    A whole-word occurrence wins over one inside a word (`ad` in "an ad", not in
+    "had"); in Thai and Burmese, which have no spaces, any occurrence is taken.
+    """
     lowered = text.lower()
     # lower() can change a string's length (rare letters); then offsets would
     # drift, so search the text as it is.
     haystack = lowered if len(lowered) == len(text) else text
     best: tuple[int, int] | None = None
-    for term in terms:
-        needle = term.lower() if haystack is lowered else term
-        at = haystack.find(needle)
-        if at >= 0 and (best is None or at < best[0]):
-            best = (at, at + len(needle))
+    for whole_word in (True, False):
+        for term in terms:
+            needle = term.lower() if haystack is lowered else term
+            if not needle:
+                continue
+            at = _find(haystack, needle, whole_word=whole_word)
+            if at >= 0 and (best is None or at < best[0]):
+                best = (at, at + len(needle))
+        if best is not None:
+            break
     if best is None:
         head = text[: 2 * width]
         return Context(head + ("…" if len(text) > len(head) else ""), "", "")
@@ -855,6 +897,13 @@ def find_context(text: str, terms: Sequence[str], width: int = 80) -> Context:
         "", None, 0, best[0], best[1],
     )  # fmt: skip
     return match_context(text, stand_in, width)
+
+
+def _find(haystack: str, needle: str, *, whole_word: bool) -> int:
+    if not whole_word:
+        return haystack.find(needle)
+    found = re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack)
+    return found.start() if found else -1
 
 
 # --- trends -------------------------------------------------------------------------

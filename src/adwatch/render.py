@@ -273,17 +273,10 @@ def describe_change(row: TrendRow) -> Text:
     return Text(f"{change:+.0f}%", style)
 
 
-def render_trends(trends: Trends) -> Table:
+def render_trends(trends: Trends) -> Group:
     """Hits per day per group: a sparkline, totals and the last day's change."""
     first, last = (trends.days[0], trends.days[-1]) if trends.days else ("", "")
-    table = Table(
-        expand=False,
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        header_style="bold",
-        caption=f"hits per UTC day, {first} to {last}; change: last day vs the mean before it",
-        caption_justify="left",
-    )
+    table = Table(expand=False, box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
     table.add_column(trends.by, no_wrap=True, overflow="ellipsis", max_width=30)
     table.add_column("per day", no_wrap=True)
     table.add_column("total", justify="right", no_wrap=True)
@@ -299,37 +292,49 @@ def render_trends(trends: Trends) -> Table:
             str(row.last),
             describe_change(row),
         )
-    return table
+    note = f"Hits per UTC day, {first} to {last}; change: the last day vs the mean before it."
+    return Group(table, Text(note, "dim"))
 
 
-def render_sources(health: Sequence[SourceHealth], *, days: int = 7) -> Table:
-    """Configured sources with their health and their recent articles and hits."""
-    table = Table(expand=True, box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
-    table.add_column("source", no_wrap=True, overflow="ellipsis", max_width=28)
+def render_sources(health: Sequence[SourceHealth], *, days: int = 7, width: int = 120) -> Table:
+    """Configured sources with their health and their recent articles and hits.
+
+    `fails` is the current streak of failed scans. Below COMPACT_BELOW columns the
+    times drop their year and the last-checked column is left out.
+    """
+    compact = width < COMPACT_BELOW
+    table = _table(width)
+    table.add_column("source", no_wrap=True, overflow="ellipsis", max_width=24)
     table.add_column("mkt", no_wrap=True)
     table.add_column("state", no_wrap=True)
     table.add_column("http", justify="right", no_wrap=True)
     table.add_column("fails", justify="right", no_wrap=True)
     table.add_column("last ok (UTC)", no_wrap=True)
-    table.add_column("checked (UTC)", no_wrap=True)
-    table.add_column(f"art. {days}d", justify="right", no_wrap=True)
+    if not compact:
+        table.add_column("checked (UTC)", no_wrap=True)
+    table.add_column(f"art {days}d", justify="right", no_wrap=True)
     table.add_column(f"hits {days}d", justify="right", no_wrap=True)
-    table.add_column("last error", overflow="ellipsis", no_wrap=True, ratio=1)
+    table.add_column("last error", overflow="ellipsis", no_wrap=True, ratio=1, min_width=10)
     styles = {"ok": "green", "failing": "bold red", "never checked": "dim"}
     for source in health:
         name = safe_text(source.name)
         if not source.configured:
             name.append(" (not configured)", "dim")
-        table.add_row(
+        cells: list[RenderableType] = [
             name,
             safe_text(source.market),
-            Text(source.state, styles[source.state]),
+            Text("never" if compact and source.last_checked_at is None else source.state,
+                 styles[source.state]),
             "" if source.last_status is None else str(source.last_status),
             str(source.failures) if source.failures else "",
-            short_time(source.last_ok_at),
-            short_time(source.last_checked_at),
+            _found(source.last_ok_at or "", compact),
+        ]  # fmt: skip
+        if not compact:
+            cells.append(short_time(source.last_checked_at))
+        cells += [
             str(source.articles_recent),
             str(source.hits_recent),
             safe_text(source.last_error or ""),
-        )
+        ]
+        table.add_row(*cells)
     return table
