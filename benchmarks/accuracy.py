@@ -94,11 +94,13 @@ class Score:
 # --- loading ---------------------------------------------------------------------------
 
 
-def load_passages(data_dir: Path, languages: Iterable[str]) -> list[Passage]:
+def load_passages(
+    data_dir: Path, languages: Iterable[str], *, subset: str = "eval"
+) -> list[Passage]:
     """Every labelled passage of the given languages, in file order."""
     passages: list[Passage] = []
     for language in languages:
-        path = data_dir / f"eval-{language}.jsonl"
+        path = data_dir / f"{subset}-{language}.jsonl"
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
@@ -293,7 +295,7 @@ def render_text(
     info: dict[str, Any],
 ) -> str:
     lines = [
-        f"watchlists: {', '.join(info['watchlists'])}",
+        f"set: {info['set']}; watchlists: {', '.join(info['watchlists'])}",
         f"language: {info['language_detection']}; matcher build {info['build_seconds']} s, "
         f"match {info['match_seconds']} s for {table['all']['adwatch'].passages} passages",
         "",
@@ -333,7 +335,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--config", type=Path, default=SHIPPED_CONFIG, help="feeds.yaml to measure")
-    parser.add_argument("--data", type=Path, default=DATA, help="folder of eval-<lang>.jsonl")
+    parser.add_argument("--data", type=Path, default=DATA, help="folder of <set>-<lang>.jsonl")
+    parser.add_argument(
+        "--set",
+        dest="subset",
+        choices=("eval", "holdout", "both"),
+        default="eval",
+        help="eval: the 256-passage set; holdout: 96 passages kept out of term tuning",
+    )
     parser.add_argument(
         "--language", action="append", choices=LANGUAGES, help="only these languages (repeat)"
     )
@@ -358,7 +367,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     config = load_config(args.config)
     watchlists = select_watchlists(config.watchlists, args.min_severity, args.skip)
-    passages = load_passages(args.data, args.language or LANGUAGES)
+    subsets = ("eval", "holdout") if args.subset == "both" else (args.subset,)
+    passages = [
+        p
+        for subset in subsets
+        for p in load_passages(args.data, args.language or LANGUAGES, subset=subset)
+    ]
     results, info = adwatch_verdicts(passages, watchlists)
     term_lists = naive_term_lists(watchlists)
     verdicts = [
@@ -374,6 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if v.detected_language != v.passage.language
     ]
     info["watchlists"] = [w.name for w in watchlists]
+    info["set"] = args.subset
     if args.json:
         document = {
             "config": str(args.config),

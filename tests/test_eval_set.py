@@ -1,4 +1,8 @@
-"""The labelled evaluation set in benchmarks/data keeps the shape the accuracy benchmark relies on.
+"""The labelled sets in benchmarks/data keep the shape the accuracy benchmark relies on.
+
+`eval-<lang>.jsonl` is the main set (64 passages a language); `holdout-<lang>.jsonl` is a
+smaller set kept out of watchlist tuning (24 a language), so the benchmark can report an
+out-of-sample score too.
 
 These tests check the data, not the matcher: counts and balance per language, valid labels, and
 that every deliberate trap (Zawgyi, Vietnamese without diacritics, NFD, decomposed sara am,
@@ -31,33 +35,41 @@ FIELDS = {"id", "language", "market", "text", "relevant", "categories", "note", 
 DETECTOR = myanmartools.ZawgyiDetector()
 
 
-def _load(language: str) -> list[dict[str, object]]:
-    path = DATA / f"eval-{language}.jsonl"
+SETS = {"eval": (60, ""), "holdout": (24, "h")}  # minimum passages, id infix
+
+
+def _load(subset: str, language: str) -> list[dict[str, object]]:
+    path = DATA / f"{subset}-{language}.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
 
-ALL = {language: _load(language) for language in LANGUAGES}
+ALL = {language: _load("eval", language) for language in LANGUAGES}
+HOLDOUT = {language: _load("holdout", language) for language in LANGUAGES}
+BOTH = {"eval": ALL, "holdout": HOLDOUT}
 
 
-def _with(language: str, trait: str) -> list[dict[str, object]]:
-    return [p for p in ALL[language] if trait in p["traits"]]  # type: ignore[operator]
+def _with(language: str, trait: str, subset: str = "eval") -> list[dict[str, object]]:
+    return [p for p in BOTH[subset][language] if trait in p["traits"]]  # type: ignore[operator]
 
 
+@pytest.mark.parametrize("subset", SETS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_each_language_has_at_least_60_passages_about_half_relevant(language: str) -> None:
-    passages = ALL[language]
+def test_each_language_has_enough_passages_about_half_relevant(subset: str, language: str) -> None:
+    passages = BOTH[subset][language]
     relevant = sum(1 for p in passages if p["relevant"])
-    assert len(passages) >= 60
+    assert len(passages) >= SETS[subset][0]
     assert 0.4 <= relevant / len(passages) <= 0.6, f"{language}: {relevant}/{len(passages)}"
 
 
+@pytest.mark.parametrize("subset", SETS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_records_have_valid_fields_and_labels(language: str) -> None:
-    for number, p in enumerate(ALL[language], 1):
-        where = f"{language} line {number}"
+def test_records_have_valid_fields_and_labels(subset: str, language: str) -> None:
+    infix = SETS[subset][1]
+    for number, p in enumerate(BOTH[subset][language], 1):
+        where = f"{subset} {language} line {number}"
         assert FIELDS <= set(p), f"{where}: missing {FIELDS - set(p)}"
-        assert p["id"] == f"{language}-{number:03d}", where
+        assert p["id"] == f"{language}-{infix}{number:03d}", where
         assert p["language"] == language, where
         assert p["market"] in MARKETS[language], where
         assert isinstance(p["relevant"], bool), where
@@ -70,8 +82,8 @@ def test_records_have_valid_fields_and_labels(language: str) -> None:
         assert isinstance(text, str) and 40 <= len(text) <= 700, f"{where}: length {len(text)}"
 
 
-def test_ids_and_texts_are_unique_across_languages() -> None:
-    passages = [p for language in LANGUAGES for p in ALL[language]]
+def test_ids_and_texts_are_unique_across_languages_and_sets() -> None:
+    passages = [p for subset in BOTH.values() for language in LANGUAGES for p in subset[language]]
     ids = Counter(p["id"] for p in passages)
     assert [i for i, n in ids.items() if n > 1] == []
     texts = Counter(
@@ -80,15 +92,17 @@ def test_ids_and_texts_are_unique_across_languages() -> None:
     assert [t[:40] for t, n in texts.items() if n > 1] == []
 
 
-def test_every_category_has_relevant_passages_in_every_language() -> None:
+@pytest.mark.parametrize("subset", SETS)
+def test_every_category_has_relevant_passages_in_every_language(subset: str) -> None:
     for language in LANGUAGES:
-        seen = Counter(c for p in ALL[language] for c in p["categories"])  # type: ignore[union-attr]
+        seen = Counter(c for p in BOTH[subset][language] for c in p["categories"])  # type: ignore[union-attr]
         assert set(seen) == CATEGORIES, f"{language}: missing {CATEGORIES - set(seen)}"
 
 
-def test_zawgyi_passages_really_are_zawgyi() -> None:
-    zawgyi = _with("my", "zawgyi")
-    assert len(zawgyi) >= 8
+@pytest.mark.parametrize(("subset", "minimum"), [("eval", 8), ("holdout", 4)])
+def test_zawgyi_passages_really_are_zawgyi(subset: str, minimum: int) -> None:
+    zawgyi = _with("my", "zawgyi", subset)
+    assert len(zawgyi) >= minimum
     assert {p["relevant"] for p in zawgyi} == {True, False}
     to_zawgyi = icu.Transliterator.createInstance("my-Zawgyi")
     for p in zawgyi:
@@ -97,15 +111,17 @@ def test_zawgyi_passages_really_are_zawgyi() -> None:
         assert to_zawgyi.transliterate(p["unicode"]) == p["text"], p["id"]
 
 
-def test_other_burmese_passages_are_unicode() -> None:
-    for p in ALL["my"]:
+@pytest.mark.parametrize("subset", SETS)
+def test_other_burmese_passages_are_unicode(subset: str) -> None:
+    for p in BOTH[subset]["my"]:
         if "zawgyi" not in p["traits"]:  # type: ignore[operator]
             assert DETECTOR.get_zawgyi_probability(p["text"]) < 0.05, p["id"]
 
 
-def test_vietnamese_without_diacritics_is_plain_ascii() -> None:
-    plain = _with("vi", "no-diacritics")
-    assert len(plain) >= 8
+@pytest.mark.parametrize(("subset", "minimum"), [("eval", 8), ("holdout", 2)])
+def test_vietnamese_without_diacritics_is_plain_ascii(subset: str, minimum: int) -> None:
+    plain = _with("vi", "no-diacritics", subset)
+    assert len(plain) >= minimum
     for p in plain:
         assert str(p["text"]).isascii(), p["id"]
 
