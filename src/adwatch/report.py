@@ -80,13 +80,12 @@ class Chart:
 
 def nice_ceiling(value: int) -> int:
     """The smallest of 1, 2, 5 × 10^k at or above `value` (at least 1)."""
-    if value <= 1:
-        return 1
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if step * power >= value:
-            return step * power
-    return 10 * power  # pragma: no cover - the loop always returns
+    power = 1
+    while True:
+        for step in (power, 2 * power, 5 * power):
+            if step >= value:
+                return step
+        power *= 10
 
 
 def tick_step(top: int) -> int:
