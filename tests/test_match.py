@@ -135,7 +135,11 @@ def test_folding_is_per_watchlist() -> None:
         ("โฆษณา", "โฆษณาหลอกลวงบนเฟซบุ๊ก", ["โฆษณา"]),
         ("ยา", "กินยาแก้ปวด", []),  # one syllable: only as a whole word
         ("หวย", "ซื้อหวยใต้ดิน", []),
-        ("โฆษณา", "สื่อโฆษณาชวนเชื่อ", ["โฆษณา"]),  # the rest of the word is words
+        ("โฆษณา", "สื่อโฆษณาชวนเชื่อ", []),  # propaganda is not an advertisement
+        ("ไลน์", "ขายของออนไลน์ถูกปรับ", []),  # online is not the LINE app
+        ("ไลน์", "โฆษณาหลอกลวงบนไลน์", ["ไลน์"]),
+        ("ดีอี", "อยู่ดีอีกครั้ง", []),  # crosses two words the segmenter knows
+        ("ดีอี", "กระทรวงดีอีเตือน", ["ดีอี"]),
         ("ลวง", "โฆษณาหลอกลวง", []),
         ("โฆษณา ออนไลน์", "โฆษณาออนไลน์ และโฆษณา ออนไลน์", ["โฆษณา ออนไลน์"]),
         # Zero-width spaces and line breaks inside a word.

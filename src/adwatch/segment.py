@@ -26,6 +26,19 @@ from functools import lru_cache
 # matches as a whole word. Longer terms also match as a part of a dictionary
 # compound whose other parts are words too (พนัน in การพนัน).
 MIN_THAI_INNER_TERM = 4
+# Dictionary words built from other words whose meaning is not theirs: a term
+# never matches inside them. Loanwords (ออนไลน์ "online" is not ออน + ไลน์ "LINE")
+# and lexicalised compounds (โฆษณาชวนเชื่อ is propaganda, not an advertisement).
+THAI_WHOLE_WORDS = frozenset(
+    {
+        "ออนไลน์",  # online, not the LINE app
+        "ออฟไลน์",  # offline
+        "ไลน์แมน",  # LINE MAN delivery
+        "โฆษณาชวนเชื่อ",  # propaganda
+        "ไลฟ์สไตล์",  # lifestyle, not a live stream
+        "ดีเอ็นเอ",  # DNA
+    }
+)
 
 _THAI_FIRST, _THAI_LAST = 0x0E00, 0x0E7F
 _MYANMAR_BLOCKS = ((0x1000, 0x109F), (0xA9E0, 0xA9FF), (0xAA60, 0xAA7F))
@@ -252,10 +265,15 @@ def thai_spans_ok(
     - inside text the dictionary does not know (a loanword such as ดีพเฟค), that is enough;
     - a span shorter than MIN_THAI_INNER_TERM (ตา, ยา) must be cut out exactly;
     - a span inside one dictionary word matches only when the rest of that word
-      is made of dictionary words too (พนัน in การพนัน, never ตา in ตาราง);
-    - a span that runs across the segmenter's words is two readings of the same
-      text, and the span wins (ติ๊กต็อก in ติ๊กต็อกร้องเรียน, which the dictionary
-      alone cuts ติ๊ก|ต็อ|กร้อ|ง|เรียน).
+      is made of dictionary words too (พนัน in การพนัน, never ตา in ตาราง), and
+      the word is not one whose parts mean something else (ไลน์ never matches in
+      ออนไลน์, โฆษณา never in โฆษณาชวนเชื่อ: see THAI_WHOLE_WORDS);
+    - a span that runs across the segmenter's words is another reading of the same
+      letters; it wins when it needs at most one word more than the segmenter's
+      reading of the words it touches (maximal matching, with one word of slack
+      because the dictionary does not hold the term): ติ๊กต็อก|ร้องเรียน (2) beats
+      ติ๊ก|ต็อ|กร้อ|ง|เรียน (5), เล่น|การ|พนันออนไลน์ (3) is close enough to
+      เล่นการพนัน|ออนไลน์ (2), but อยู่|ดีอี|กค|รั้ง (4) loses to อยู่ดี|อีกครั้ง (2).
 
     `breaks` are offsets that are boundaries whatever the dictionary says (where
     a line break was).
@@ -281,6 +299,26 @@ def thai_spans_ok(
     return results
 
 
+def _term_reading_no_worse(window: str, edges: list[int], start: int, end: int) -> bool:
+    """Is reading [start, end) as one word at least as good as the segmenter's reading?
+
+    Over the segmenter's words that the span touches, the reading with the span
+    as a word must need no more words than the segmenter's (maximal matching,
+    the principle of the segmenter itself; a tie goes to the term).
+    """
+    first = bisect_right(edges, start) - 1
+    last = bisect_right(edges, end - 1) - 1
+    region_start, region_end = edges[first], edges[last + 1]
+    before = window[region_start:start]
+    after = window[end:region_end]
+    term_reading = 1 + (len(thai_words(before)) if before else 0)
+    term_reading += len(thai_words(after)) if after else 0
+    # One word of slack: the segmenter's dictionary does not hold the term, so its
+    # own reading is slightly favoured (เล่น|การ|พนันออนไลน์ against
+    # เล่นการพนัน|ออนไลน์ must still match).
+    return term_reading <= last - first + 2
+
+
 def _inner_edge_ok(window: str, edges: list[int], edge: int, start: int, end: int) -> bool:
     """May the edge of span [start, end) fall inside the segmenter's word that covers it?"""
     i = bisect_right(edges, edge) - 1
@@ -291,6 +329,8 @@ def _inner_edge_ok(window: str, edges: list[int], edge: int, start: int, end: in
     if end - start < MIN_THAI_INNER_TERM:
         return False
     if start < token_start or token_end < end:
-        return True  # the span crosses the word: another reading of the same letters
+        return _term_reading_no_worse(window, edges, start, end)
+    if window[token_start:token_end] in THAI_WHOLE_WORDS:
+        return False
     rest = window[token_start:edge] if edge == start else window[edge:token_end]
     return all(piece in words for piece in thai_words(rest))
