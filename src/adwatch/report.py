@@ -99,10 +99,12 @@ def tick_step(top: int) -> int:
 
 
 def stacked_chart(
-    trends: Trends, title: str, *, width: int = 640, height: int = 260, max_groups: int = 7
+    trends: Trends, title: str, *, width: int = 480, height: int = 240, max_groups: int = 7
 ) -> Chart:
     """Hits per day stacked by group; groups beyond `max_groups` are summed as `other`."""
-    left, top, right, bottom = 44, 12, width - 8, height - 28
+    # Narrow on purpose: the SVG scales to the screen, and a phone shows 480
+    # units at about 380 pixels, so 13-unit labels stay readable.
+    left, top, right, bottom = 40, 12, width - 8, height - 26
     rows = trends.rows[:max_groups]
     series = [
         (PALETTE[i % len(PALETTE)], row.group or "(none)", row.counts) for i, row in enumerate(rows)
@@ -135,7 +137,7 @@ def stacked_chart(
         Tick(round(bottom - value / y_max * plot_h, 1), str(value))
         for value in range(0, y_max + 1, step)
     ]
-    every = max(1, math.ceil(len(days) / 10))
+    every = max(1, math.ceil(len(days) / 7))
     x_ticks = [
         Tick(round(left + d * slot + slot / 2, 1), day[5:])
         for d, day in enumerate(days)
