@@ -572,6 +572,9 @@ def test_what_is_not_a_sitemap_raises_feed_error(content: bytes, message: str) -
         (b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
         (b"%PDF-1.7\n", "binary"),
         (b'{"items": []}', "unknown"),
+        # a sniffing regex that backtracks would never return on this one
+        (b" " * 10_000 + b"x", "unknown"),
+        (b"<!--" * 10_000, "unknown"),
     ],
 )
 def test_detect_kind(content: bytes, kind: str) -> None:
@@ -675,6 +678,7 @@ def test_parse_date(value: str, expected: str) -> None:
         "31/02/2025",
         "2025-13-45",
         "Tue, 25 Nov 1066 10:00:00 GMT",
+        "25/11/2025 10:30 " + "x" * 500,  # no date is this long
     ],
 )
 def test_unparseable_dates_are_none(value: str) -> None:

@@ -166,7 +166,7 @@ def _declared_codecs(
     content: bytes, headers: dict[str, str], *, markup: str
 ) -> list[tuple[str, str]]:
     """(source, codec) for each known label: the header's first, then the document's."""
-    found = []
+    found: list[tuple[str, str]] = []
     for source, label in (
         ("header", header_charset(headers)),
         ("declaration", document_charset(content, markup=markup)),

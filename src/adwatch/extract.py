@@ -169,9 +169,9 @@ def _page_author(tree: Any) -> str | None:
     if names:
         return "; ".join(names)
     for value in tree.xpath('//meta[@name="author" or @property="author"]/@content'):
-        name = _optional(value)
-        if name and not name.lower().startswith(("http://", "https://")):
-            return name
+        meta_name = _optional(value)
+        if meta_name and not meta_name.lower().startswith(("http://", "https://")):
+            return meta_name
     return None
 
 

@@ -47,14 +47,15 @@ _MAGIC = (
     (b"%PDF-", "application/pdf"),
     (b"PK\x03\x04", "application/zip"),
     (b"\x1f\x8b", "application/gzip"),
-    (b"BM", "image/bmp"),
+    (b"RIFF", "application/octet-stream"),  # WebP, WAV, AVI
     (b"OggS", "audio/ogg"),
-    (b"ID3", "audio/mpeg"),
     (b"\x7fELF", "application/x-executable"),
-    (b"\x00\x00\x01\x00", "image/x-icon"),
 )
+# Whitespace, processing instructions, comments and a DOCTYPE before the root element.
+# Possessive (*+) and one character of whitespace per step: a body of 10 000 spaces must
+# not send the regex into exponential backtracking.
 _XML_PREAMBLE = re.compile(
-    r"\A(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)*<([A-Za-z_][\w:.-]*)",
+    r"\A(?:\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)*+<([A-Za-z_][\w:.-]*)",
     re.DOTALL | re.IGNORECASE,
 )
 _ROOT_KINDS = {
@@ -117,7 +118,8 @@ def _binary_type(content: bytes, content_type: str) -> str | None:
     head = content[:1024]
     if b"\x00" in head and not _looks_utf16_or_32(head):
         declared = content_type.split(";")[0].strip().lower()
-        return declared or "application/octet-stream"
+        textual = declared.startswith("text/") or "xml" in declared or "html" in declared
+        return declared if declared and not textual else "application/octet-stream"
     return None
 
 
@@ -175,14 +177,11 @@ _ENCODING_IN_DECLARATION = re.compile(
 )
 
 
-def _encoding_note(decoded: DecodedText, result: FetchResult) -> str | None:
+def _encoding_note(decoded: DecodedText, content: bytes, headers: dict[str, str]) -> str | None:
     """A warning when the declared charset did not fit and something else decided."""
     labels = [
         label
-        for label in (
-            header_charset(result.headers),
-            document_charset(result.content, markup="xml"),
-        )
+        for label in (header_charset(headers), document_charset(content, markup="xml"))
         if label
     ]
     if not labels or decoded.source in ("bom", "header", "declaration"):
@@ -230,7 +229,7 @@ def parse_feed(result: FetchResult, *, max_entries: int = 200) -> ParsedFeed:
     feed_language = _language_tag(parsed.feed.get("language"))
     candidates, skipped = _feed_entries(parsed.entries, result.final_url, feed_language)
     notes = [
-        _encoding_note(decoded, result),
+        _encoding_note(decoded, content, result.headers),
         f"ill-formed feed: {_one_line(parsed.get('bozo_exception'))}"
         if parsed.get("bozo")
         else None,
@@ -268,10 +267,10 @@ def _feed_entries(
     skipped = 0
     for order, raw in enumerate(raw_entries):
         link = _entry_link(raw)
-        if not link or not is_http_url(canonical_url(link, base=base)):
+        url = canonical_url(link, base=base) if link else ""
+        if not is_http_url(url):
             skipped += 1
             continue
-        url = canonical_url(link, base=base)
         published = _first_date(raw, "published", "updated", "created")
         updated = _first_date(raw, "updated")
         entry = FeedEntry(
@@ -389,9 +388,8 @@ def parse_sitemap(result: FetchResult, *, max_entries: int = 200) -> ParsedFeed:
     if kind == "html":
         raise FeedError(f"not a sitemap: the response is an HTML page {where}")
     if kind in ("rss", "atom"):
-        raise FeedError(
-            f"not a sitemap: the response is an {kind.upper()} feed {where} (use type: rss)"
-        )
+        name = "an RSS" if kind == "rss" else "an Atom"
+        raise FeedError(f"not a sitemap: the response is {name} feed {where} (use type: rss)")
     decoded = decode_document(content, result.headers, markup="xml")
     # No entity expansion, no DTD or network fetches, libxml2's size limits kept: a billion
     # laughs stays a few hundred bytes. recover=True reads the raw "&" some sites leave in
@@ -417,14 +415,13 @@ def parse_sitemap(result: FetchResult, *, max_entries: int = 200) -> ParsedFeed:
     if root_name != "urlset":
         raise FeedError(f"not a sitemap: root element <{root_name}> {where}")
     entries, skipped = _sitemap_entries(root, result.final_url)
-    publication = _publication_names(root)
     notes = [
-        _encoding_note(decoded, result),
+        _encoding_note(decoded, content, result.headers),
         f"{skipped} URLs that are not http(s) skipped" if skipped else None,
     ]
     return ParsedFeed(
         kind="sitemap",
-        title=publication[0] if publication else "",
+        title=_publication_name(root),
         entries=_newest_first(_dedupe(entries))[:max_entries],
         language=next((e.entry.language for e in entries if e.entry.language), None),
         warning="; ".join(note for note in notes if note) or None,
@@ -474,19 +471,18 @@ def _sitemap_entries(root: Any, base: str) -> tuple[list[_Candidate], int]:
     return candidates, skipped
 
 
-def _publication_names(root: Any) -> list[str]:
-    names = []
+def _publication_name(root: Any) -> str:
+    """The Google News publication name of the first URL that has one."""
     for node in root:
         name = _child_text(node, "news", "publication", "name")
         if name:
-            names.append(nfc(name))
-            break
-    return names
+            return nfc(name)
+    return ""
 
 
 def _sitemap_index(root: Any, base: str) -> ParsedFeed:
     children: list[tuple[str, int, str]] = []
-    seen: set[str] = set()
+    seen = {canonical_url(base)}  # an index that lists itself would be fetched forever
     for order, node in enumerate(c for c in root if _local(c) == "sitemap"):
         loc = _child_text(node, "loc")
         url = canonical_url(loc, base=base) if loc else ""
@@ -620,28 +616,34 @@ _ENGLISH_MONTHS = (
 )
 
 
-def _month_patterns() -> list[tuple[re.Pattern[str], int, tzinfo | None]]:
-    """(pattern, month number, local zone of the language) for every month name we read."""
-    patterns: list[tuple[str, int, tzinfo | None]] = []
-    for number, (full, short) in enumerate(_THAI_MONTHS, start=1):
+def _month_names() -> list[tuple[str, int, tzinfo | None]]:
+    """(regex, month number, local zone of the language) for every month name we read.
+
+    Full names come before abbreviations, so that the alternation built from them reads
+    "มีนาคม" (March) as itself and never as a piece of something shorter.
+    """
+    full: list[tuple[str, int, tzinfo | None]] = []
+    short: list[tuple[str, int, tzinfo | None]] = []
+    for number, (name, abbreviation) in enumerate(_THAI_MONTHS, start=1):
+        full.append((re.escape(name), number, _BANGKOK))
         # "พ.ย.", "พ.ย", "พย." and "พ. ย." are all seen in the wild
-        letters = [c for c in short if c != "."]
-        abbreviation = r"\.?\s?".join(re.escape(c) for c in letters) + r"\.?"
-        patterns.append((re.escape(full), number, _BANGKOK))
-        patterns.append((abbreviation, number, _BANGKOK))
+        letters = [c for c in abbreviation if c != "."]
+        short.append((r"\.?\s?".join(re.escape(c) for c in letters) + r"\.?", number, _BANGKOK))
     for number, name in enumerate(_BURMESE_MONTHS, start=1):
-        patterns.append((re.escape(name), number, _YANGON))
-    for number, (short, full) in enumerate(zip(*_ENGLISH_MONTHS, strict=True), start=1):
-        spellings = f"{full}|sept|{short}" if short == "sep" else f"{full}|{short}"
-        patterns.append((rf"\b(?:{spellings})\b\.?", number, None))
-    # Longest first, so "มีนาคม" is not read as "มี.ค." plus leftovers.
-    patterns.sort(key=lambda item: len(item[0]), reverse=True)
-    return [
-        (re.compile(pattern, re.IGNORECASE), number, zone) for pattern, number, zone in patterns
-    ]
+        full.append((re.escape(name), number, _YANGON))
+    for number, (abbreviation, name) in enumerate(zip(*_ENGLISH_MONTHS, strict=True), start=1):
+        spellings = (
+            f"{name}|sept|{abbreviation}" if abbreviation == "sep" else f"{name}|{abbreviation}"
+        )
+        full.append((rf"\b(?:{spellings})\b\.?", number, None))
+    return full + short
 
 
-_MONTH_WORDS = _month_patterns()
+_MONTH_NAMES = _month_names()
+_MONTH_WORD = re.compile(
+    "|".join(f"(?P<m{index}>{regex})" for index, (regex, _, _) in enumerate(_MONTH_NAMES)),
+    re.IGNORECASE,
+)
 # Thai and Burmese digits become ASCII; Burmese "၊" and "။" punctuate like "," and ".".
 _DATE_CHARACTERS = str.maketrans(
     {
@@ -691,6 +693,9 @@ _ZONE_WORD = re.compile(
 # Words that only decorate a date: removed so they cannot be mistaken for anything.
 _FILLER = re.compile(r"พ\.\s?ศ\.|ค\.\s?ศ\.|ခုနှစ်|ရက်(?:နေ့)?|năm|ngày|วันที่|เวลา|lúc|น\.", re.I)
 _EARLIEST_YEAR, _LATEST_YEAR = 1970, 2200
+# The longest real date strings ("Thứ ba, 25/11/2025, 10:30 (GMT+7)", a Thai weekday, day,
+# month, era and time) are under 80 characters; anything much longer is not a date.
+_LONGEST_DATE = 200
 
 
 def parse_date(value: str) -> str | None:
@@ -703,7 +708,7 @@ def parse_date(value: str) -> str | None:
     ISO and RFC 822 dates without one are UTC.
     """
     text = _collapse(nfc(value or "").translate(_DATE_CHARACTERS))
-    if not text:
+    if not text or len(text) > _LONGEST_DATE:
         return None
     for parse in (_parse_iso, _parse_rfc822, _parse_written):
         moment = parse(text)
@@ -800,10 +805,11 @@ def _mark_months(text: str) -> tuple[str, tzinfo | None]:
     text = _VIETNAMESE_MONTH.sub(lambda m: f"{_MONTH_TOKEN}{int(m.group(1))}{_MONTH_TOKEN}", text)
     if _MONTH_TOKEN in text:
         zone = _HANOI
-    for pattern, number, language_zone in _MONTH_WORDS:
-        text, count = pattern.subn(f" {_MONTH_TOKEN}{number}{_MONTH_TOKEN} ", text, count=1)
-        if count:
-            return text, language_zone or zone
+    match = _MONTH_WORD.search(text)
+    if match and match.lastgroup:
+        _, number, language_zone = _MONTH_NAMES[int(match.lastgroup[1:])]
+        marker = f" {_MONTH_TOKEN}{number}{_MONTH_TOKEN} "
+        return text[: match.start()] + marker + text[match.end() :], language_zone or zone
     return text, zone
 
 
