@@ -91,8 +91,10 @@ class ScanReporter:
             elif event.kind == "source":
                 self.progress.advance(self.task)
             self.progress.update(self.task, articles=self.articles, hits=self.hits)
-        if event.kind == "source" and event.outcome is not None and self.verbose:
-            self.console.print(safe_text(describe_outcome(event.outcome)))
+        outcome = event.outcome
+        # Failures go to stderr once the scan ends; stdout lists what worked.
+        if event.kind == "source" and outcome is not None and outcome.ok and self.verbose:
+            self.console.print(safe_text(describe_outcome(outcome)), soft_wrap=True)
 
 
 def render_probe_table(probes: Sequence[Probe]) -> Table:
