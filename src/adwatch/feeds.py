@@ -220,6 +220,10 @@ def parse_feed(result: FetchResult, *, max_entries: int = 200) -> ParsedFeed:
             # relative links resolve against the feed's own URL
             "content-location": result.final_url,
         },
+        # strip_html keeps only text (script and style dropped), so feedparser's HTML
+        # sanitiser and link rewriting inside summaries are wasted work: 40% of its time
+        sanitize_html=False,
+        resolve_relative_uris=False,
     )
     version = str(parsed.get("version") or "")
     if not version and not parsed.entries:
