@@ -60,6 +60,7 @@ def extract_page(result: FetchResult) -> ExtractedPage:
     Raises ExtractError when the page has no article text, e.g. a page that only renders
     with JavaScript; the pipeline then falls back to `fallback_page`.
     """
+    from lxml import etree
     from lxml import html as lxml_html
     from trafilatura import bare_extraction
 
@@ -79,14 +80,14 @@ def extract_page(result: FetchResult) -> ExtractedPage:
             date_extraction_params=_DATE_PARAMETERS,
         )
     except (ValueError, TypeError) as exc:  # trafilatura raises these on pages it rejects
-        raise ExtractError(f"no article text found in {url} ({exc})") from exc
+        raise ExtractError(f"no article text found in {url} ({_one_line(str(exc))})") from exc
     text = _tidy_text(str(_field(document, "text") or ""))
     if not text:
         raise ExtractError(f"no article text found in {url}")
     try:
         tree = lxml_html.fromstring(markup)
-    except (ValueError, TypeError):
-        tree = None
+    except (ValueError, TypeError, etree.LxmlError):
+        tree = None  # the metadata lookups then fall back to trafilatura's
     return ExtractedPage(
         url=url,
         title=nfc(_one_line(str(_field(document, "title") or "")) or _page_title(tree)),
