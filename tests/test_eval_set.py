@@ -185,3 +185,12 @@ def test_code_mixed_passages_carry_latin_brand_names(language: str) -> None:
     assert len(mixed) >= 5
     for p in mixed:
         assert re.search(r"[A-Za-z]{2,}", str(p.get("unicode", p["text"]))), p["id"]
+
+
+@pytest.mark.parametrize("subset", SETS)
+def test_thai_and_burmese_passages_do_not_mix_scripts(subset: str) -> None:
+    # A stray Burmese vowel in a Thai word (or the reverse) is a typo no analyst would write.
+    foreign = {"th": re.compile("[\u1000-\u109f]"), "my": re.compile("[\u0e00-\u0e7f]")}
+    for language, pattern in foreign.items():
+        for p in BOTH[subset][language]:
+            assert not pattern.search(str(p.get("unicode", p["text"]))), p["id"]
