@@ -55,8 +55,8 @@ class _Handler(BaseHTTPRequestHandler):
         parts = path.strip("/").split("/")
         if len(parts) == 2 and parts[1] == "feed.xml":
             return self._send(self._feed(host, parts[0]), "application/rss+xml")
-        if len(parts) == 3 and parts[2].endswith(".html"):
-            return self._send(self._page(parts[0], parts[2]), "text/html; charset=utf-8")
+        if len(parts) == 2 and parts[1].endswith(".html"):
+            return self._send(self._page(parts[0], parts[1]), "text/html; charset=utf-8")
         self.send_error(404)
 
     def _send(self, body: bytes, content_type: str) -> None:
@@ -135,6 +135,9 @@ def _timed_scan(
         elapsed = time.perf_counter() - start
         if summary.failed:
             raise SystemExit(f"benchmark scan failed: {summary.failed[0].error}")
+        pages_failed = sum(o.pages_failed for o in summary.outcomes)
+        if pages_failed:
+            raise SystemExit(f"benchmark scan could not extract {pages_failed} pages")
         return elapsed, summary.articles_new, summary.hits_new
 
 

@@ -279,13 +279,21 @@ def rematch(
     since_iso = parse_when(since, "--since") if since else None
     report = run_rematch(config.store, config.watchlists, only=watchlist or (), since=since_iso)
     console = stdout_console()
-    console.print(f"rematched {report.articles} articles", markup=False)
-    for change in report.changes:
-        console.print(
-            f"{clean(change.watchlist)}: +{change.added} added, -{change.removed} removed, "
-            f"{change.kept_triaged} triaged kept (no longer matching)",
-            markup=False,
-        )
+    changed = [c for c in report.changes if c.added or c.removed or c.kept_triaged]
+    for change in changed:
+        line = f"{clean(change.watchlist)}: {change.added} added, {change.removed} removed"
+        if change.kept_triaged:
+            line += f", {change.kept_triaged} triaged kept although they no longer match"
+        console.print(line, markup=False, soft_wrap=True)
+    console.print(
+        f"rematched {report.articles} articles: "
+        f"{sum(c.added for c in report.changes)} hits added, "
+        f"{sum(c.removed for c in report.changes)} removed, "
+        f"{sum(c.kept_triaged for c in report.changes)} triaged kept"
+        + ("" if changed else "; nothing changed"),
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 # --- the analyst's queries (issue #5) ------------------------------------------------
