@@ -138,3 +138,12 @@ def test_import_does_not_load_langdetect() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_decomposed_vietnamese_is_vietnamese() -> None:
+    import unicodedata
+
+    from adwatch.lang import detect_language
+
+    text = "Cảnh báo quảng cáo lừa đảo đầu tư trên mạng xã hội, người dân cần cảnh giác"
+    assert detect_language(unicodedata.normalize("NFD", text)) == "vi"

@@ -128,7 +128,8 @@ def _sample(text: str, title: str) -> str:
     text = text[:_SAMPLE_CHARS]
     if title and not text.startswith(title.strip()):
         text = f"{title}\n{text}"
-    return text
+    # Decomposed Vietnamese (NFD pages, windows-1258) must read as Vietnamese too.
+    return unicodedata.normalize("NFC", text)
 
 
 def latin_language(
