@@ -12,11 +12,12 @@ any moment loses at most the articles in flight and a re-run picks them up.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -263,6 +264,7 @@ class _Scan:
         self.executor = executor
         self.articles = articles
         self.on_event = on_event or (lambda event: None)
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="adwatch-store")
         self.claimed_urls: set[str] = set()  # canonical URLs taken by a source in this run
         # Validators are stored only once all of a source's entries are, so a
         # killed scan never turns the next fetch into a 304 that hides entries.
@@ -271,13 +273,25 @@ class _Scan:
     async def _cpu(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
+    async def _db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a store call on the one writer thread.
+
+        SQLite work (inserts, the trigram index) would otherwise stall the event
+        loop; one thread keeps the store's calls in order on one connection.
+        """
+        call = functools.partial(fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self.writer, call)
+
     async def run(self, sources: Sequence[Source]) -> list[SourceOutcome]:
         from adwatch.fetch import Fetcher
 
         self.on_event(ScanEvent("sources", total=len(sources)))
-        async with Fetcher(self.config.fetch) as fetcher:
-            tasks = [self._scan_source(fetcher, source) for source in sources]
-            return list(await asyncio.gather(*tasks))
+        try:
+            async with Fetcher(self.config.fetch) as fetcher:
+                tasks = [self._scan_source(fetcher, source) for source in sources]
+                return list(await asyncio.gather(*tasks))
+        finally:
+            self.writer.shutdown(wait=True)
 
     async def _scan_source(self, fetcher: Any, source: Source) -> SourceOutcome:
         try:
@@ -288,7 +302,8 @@ class _Scan:
             )
         if outcome.ok:
             etag, last_modified = self.validators.get(source.name, (None, None))
-            self.store.record_source_result(
+            await self._db(
+                self.store.record_source_result,
                 source.name,
                 ok=True,
                 status=outcome.status,
@@ -297,14 +312,18 @@ class _Scan:
                 last_modified=last_modified,
             )
         else:
-            self.store.record_source_result(
-                source.name, ok=False, status=outcome.status, error=outcome.error
+            await self._db(
+                self.store.record_source_result,
+                source.name,
+                ok=False,
+                status=outcome.status,
+                error=outcome.error,
             )
         self.on_event(ScanEvent("source", source=source.name, outcome=outcome))
         return outcome
 
     async def _scan_source_unguarded(self, fetcher: Any, source: Source) -> SourceOutcome:
-        row = self.store.source_row(source.name) or {}
+        row = await self._db(self.store.source_row, source.name) or {}
         result = await fetcher.fetch(
             source.url,
             etag=row.get("etag"),
@@ -353,7 +372,7 @@ class _Scan:
             fetched_at=utc_now(),
         )
         prepared: PreparedArticle = await self._cpu(prepare_article, job)
-        saved = self.store.save_article(prepared.article, prepared.matches)
+        saved = await self._db(self.store.save_article, prepared.article, prepared.matches)
         self.on_event(ScanEvent("article", source=source.name, hits=saved.hits_new))
         return SourceOutcome(
             source.name,
@@ -376,11 +395,15 @@ class _Scan:
     ) -> SourceOutcome:
         fetch_pages = self.articles and source.articles
         todo: list[FeedEntry] = []
-        known = self.store.known_urls([e.url for e in entries]) if fetch_pages else set()
+        known = (
+            await self._db(self.store.known_urls, [e.url for e in entries])
+            if fetch_pages
+            else set()
+        )
         for entry in entries:
             if entry.url in self.claimed_urls:
                 continue  # the same story in another feed of this run
-            if entry.url in known and not self._entry_moved(source, entry):
+            if entry.url in known and not await self._entry_moved(source, entry):
                 continue  # article pages already stored are not fetched again
             self.claimed_urls.add(entry.url)
             todo.append(entry)
@@ -399,8 +422,10 @@ class _Scan:
             warning=warning,
         )
 
-    def _entry_moved(self, source: Source, entry: FeedEntry) -> bool:
-        stored = self.store.find_article(url=entry.url, source=source.name, entry_id=entry.entry_id)
+    async def _entry_moved(self, source: Source, entry: FeedEntry) -> bool:
+        stored = await self._db(
+            self.store.find_article, url=entry.url, source=source.name, entry_id=entry.entry_id
+        )
         return stored is not None and stored["url"] != entry.url
 
     async def _scan_entry(
@@ -423,7 +448,7 @@ class _Scan:
             fetched_at=utc_now(),
         )
         prepared: PreparedArticle = await self._cpu(prepare_article, job)
-        saved = self.store.save_article(prepared.article, prepared.matches)
+        saved = await self._db(self.store.save_article, prepared.article, prepared.matches)
         self.on_event(ScanEvent("article", source=source.name, hits=saved.hits_new))
         state = "new" if saved.created else ("updated" if saved.changed else "same")
         return state, saved.hits_new, prepared.page_failed

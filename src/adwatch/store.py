@@ -144,7 +144,8 @@ SCHEMA_VERSION = len(migrations._migrations)
 
 def _connect(path: Path) -> sqlite_utils.Database:
     try:
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+        # The scan writes from one dedicated thread, not the one that opened the store.
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
         # WAL lets the analyst query while a scan writes.
@@ -346,29 +347,22 @@ class Store:
     def _insert_hits(
         self, article_id: int, article: Article, matches: Sequence[Match], found_at: str
     ) -> int:
-        inserted = 0
-        for match in matches:
-            cursor = self.db.execute(
-                """INSERT OR IGNORE INTO hits (article_id, watchlist, category, severity, term,
-                   matched_text, start, "end", snippet, market, language, found_at, status,
-                   source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)""",
-                [
-                    article_id,
-                    match.watchlist,
-                    match.category,
-                    match.severity,
-                    match.term,
-                    match.matched_text,
-                    match.start,
-                    match.end,
-                    match.snippet,
-                    article.market,
-                    article.language,
-                    found_at,
-                    article.source,
-                ],
-            )
-            inserted += cursor.rowcount
+        rows = [
+            [
+                article_id, m.watchlist, m.category, m.severity, m.term, m.matched_text,
+                m.start, m.end, m.snippet, article.market, article.language, found_at,
+                article.source,
+            ]
+            for m in matches
+        ]  # fmt: skip
+        before = self.db.conn.total_changes
+        self.db.conn.executemany(
+            """INSERT OR IGNORE INTO hits (article_id, watchlist, category, severity, term,
+               matched_text, start, "end", snippet, market, language, found_at, status,
+               source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)""",
+            rows,
+        )
+        inserted = self.db.conn.total_changes - before
         return inserted
 
     # --- runs ------------------------------------------------------------------------
