@@ -229,3 +229,37 @@ def test_killed_scan_leaves_a_valid_store_and_the_rerun_completes(
     assert hits == []
     statuses = [r["status"] for r in db["runs"].rows]
     assert statuses == ["interrupted", "ok"]
+
+
+def test_check_online_probes_without_storing(site: HTTPServer, tmp_path: Path) -> None:
+    serve_news(site)
+    site.expect_request("/bad/404.xml").respond_with_data("no", status=404)
+    site.expect_request("/bad/html.xml").respond_with_data(
+        "<!DOCTYPE html><html><body><p>Home</p></body></html>", content_type="text/html"
+    )
+    config = write_config(tmp_path / "feeds.yaml", site)
+    text = config.read_text(encoding="utf-8").replace(
+        "watchlists:",
+        f"  - {{name: bad-404, url: '{site.url_for('/bad/404.xml')}', market: TH}}\n"
+        f"  - {{name: bad-html, url: '{site.url_for('/bad/html.xml')}', market: TH}}\n"
+        "watchlists:",
+        1,
+    )
+    config.write_text(text, encoding="utf-8")
+    result = runner.invoke(
+        app, ["--config", str(config), "check", "--online"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 3
+    cells = [
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in result.stdout.splitlines()
+        if line.startswith("│")
+    ]
+    rows = {row[0]: row[1:] for row in cells}
+    assert rows["th-tis"] == ["200", "rss", "2", "ok"]
+    assert rows["en-atom"] == ["200", "atom", "2", "ok"]
+    assert rows["bad-404"][0] == "404" and rows["bad-404"][3].startswith("HTTP 404")
+    assert rows["bad-html"][1] == "html" and rows["bad-html"][3].startswith("not a feed")
+    assert result.stderr.strip() == "adwatch: 2 of 7 sources failed"
+    assert not (tmp_path / "adwatch.db").exists()
+    assert not [r for r, _ in site.log if r.path.endswith(".html")]
