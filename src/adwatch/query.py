@@ -826,7 +826,7 @@ def search_articles(
             published_at=row[6],
             fetched_at=row[7],
             hits=row[8],
-            context=find_context(row[9], highlight),
+            context=_body_context(row[9], row[1], highlight),
         )
         for row in _execute(store, sql, params, raw_fts=fts)
     ]
@@ -866,6 +866,20 @@ def _article_conditions(filters: Filters) -> tuple[list[str], list[Any]]:
         conditions.append(f"a.id IN ({text_sql})")
         params.extend(text_params)
     return conditions, params
+
+
+def _body_context(text: str, title: str, terms: Sequence[str]) -> Context:
+    """The match in the article's body when there is one: the title is shown anyway.
+
+    The stored text starts with the headline, so the first match is often in it.
+    """
+    headline = title.strip()
+    if headline and text.startswith(headline):
+        body = text[len(headline) :].lstrip()
+        context = find_context(body, terms)
+        if context.match:
+            return context
+    return find_context(text, terms)
 
 
 def find_context(text: str, terms: Sequence[str], width: int = 80) -> Context:
