@@ -170,3 +170,11 @@ def test_unexpected_error_is_one_line_without_debug() -> None:
     finally:
         app.registered_commands.pop()
     assert "explode" not in get_command(app).commands  # type: ignore[attr-defined]
+
+
+def test_bad_option_value_is_a_usage_error_not_a_bug(tmp_path: Path) -> None:
+    (tmp_path / "feeds.yaml").write_text("markets:\n  TH: {name: Thailand}\nsources: []\n", "utf-8")
+    result = adwatch("hits", "--limit", "many", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Invalid value for '--limit'" in result.stderr
+    assert "internal error" not in result.stderr

@@ -14,7 +14,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -28,12 +27,13 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 class _AdwatchGroup(TyperGroup):
     """Turns our errors into one line and an exit code, whichever command raised them."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # typer vendors click: its Context class is private
         try:
             return super().invoke(ctx)
         except AdwatchError as exc:
             _fail(str(exc), exc.exit_code)
-        except (typer.Exit, click.exceptions.Exit, click.ClickException, click.Abort):
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            # usage errors and exits are typer's to report (exit 2, 0, 1)
             raise
         except KeyboardInterrupt:
             _fail("interrupted", 130)

@@ -187,7 +187,7 @@ def vietnamese_evidence(sample: str) -> tuple[int, int]:
 
 def langdetect_probabilities(sample: str) -> dict[str, float]:
     """langdetect's en and vi probabilities, seeded so that a text always gets the same."""
-    from langdetect.lang_detect_exception import (  # type: ignore[import-untyped]
+    from langdetect.lang_detect_exception import (
         LangDetectException,
     )
 
@@ -206,7 +206,7 @@ def _langdetect_factory() -> Any:
     Loading two profiles takes about 15 ms, all 55 about 450 ms; and a detector that
     knows only en and vi is the restriction we want anyway.
     """
-    from langdetect.detector_factory import (  # type: ignore[import-untyped]
+    from langdetect.detector_factory import (
         PROFILES_DIRECTORY,
         DetectorFactory,
     )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any, NamedTuple
 
-import ahocorasick  # type: ignore[import-not-found]  # ships no type hints
+import ahocorasick  # ships no type hints
 
 from adwatch.config import Watchlist
 from adwatch.models import Match

@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from types import TracebackType
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from adwatch.pipeline import Probe, ScanEvent, ScanSummary, SourceOutcome
@@ -55,7 +62,7 @@ class ScanReporter:
         self.articles = 0
         self.hits = 0
         self.progress: Progress | None = None
-        self.task: int | None = None
+        self.task: TaskID | None = None
 
     def __enter__(self) -> ScanReporter:
         if self.live:

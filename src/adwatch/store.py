@@ -106,7 +106,7 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX articles_source ON articles(source)")
     # Trigram FTS finds substrings of 3+ characters, so Thai and Burmese words
     # (not separated by spaces) are found too.
-    db["articles"].enable_fts(["title", "text"], tokenize="trigram", create_triggers=True)
+    db.table("articles").enable_fts(["title", "text"], tokenize="trigram", create_triggers=True)
 
 
 @migrations(name="m002_zawgyi_entries_triage")

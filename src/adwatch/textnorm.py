@@ -424,7 +424,7 @@ _MYANMAR_RE = re.compile("[\u1000-\u109f\uaa60-\uaa7f\ua9e0-\ua9ff]")
 
 @functools.cache
 def _zawgyi_detector() -> Any:
-    from myanmartools import ZawgyiDetector  # type: ignore[import-untyped]
+    from myanmartools import ZawgyiDetector
 
     with warnings.catch_warnings():
         # myanmartools 1.2 loads its model with importlib.resources.open_binary.
@@ -434,7 +434,7 @@ def _zawgyi_detector() -> Any:
 
 @functools.cache
 def _zawgyi_converter() -> Any:
-    import icu  # type: ignore[import-untyped]
+    import icu
 
     return icu.Transliterator.createInstance("Zawgyi-my")
 
