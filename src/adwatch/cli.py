@@ -116,10 +116,6 @@ def _state(ctx: typer.Context) -> State:
     return state
 
 
-def _not_built(command: str, issue: int) -> NoReturn:
-    _fail(f"`{command}` is not built yet (tracked in issue #{issue})", 1)
-
-
 # --- setup ------------------------------------------------------------------------------
 
 

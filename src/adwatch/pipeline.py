@@ -25,7 +25,7 @@ from adwatch.config import Config, Source, Watchlist
 from adwatch.dates import utc_now
 from adwatch.errors import AdwatchError, ExtractError, FeedError, FetchError, UsageError
 from adwatch.models import Article, FeedEntry, FetchResult, Match, ParsedFeed
-from adwatch.store import Store, open_store, scan_lock
+from adwatch.store import SavedArticle, Store, open_store, scan_lock
 
 MAX_ENTRIES_PER_SOURCE = 200
 MAX_CHILD_SITEMAPS = 5
@@ -361,19 +361,32 @@ class _Scan:
         entries.sort(key=lambda e: e.published_at or "", reverse=True)
         return entries[:MAX_ENTRIES_PER_SOURCE], warnings
 
-    async def _scan_page(self, source: Source, result: FetchResult) -> SourceOutcome:
+    async def _store_article(
+        self,
+        source: Source,
+        entry: FeedEntry | None,
+        page: FetchResult | None,
+        page_error: str | None,
+    ) -> tuple[PreparedArticle, SavedArticle]:
+        """Prepare one article in a worker, then store it with its hits."""
         job = ArticleJob(
             source=source.name,
             market=source.market,
             language_hint=source.language,
-            entry=None,
-            page=result,
-            page_error=None,
+            entry=entry,
+            page=page,
+            page_error=page_error,
             fetched_at=utc_now(),
         )
         prepared: PreparedArticle = await self._cpu(prepare_article, job)
-        saved = await self._db(self.store.save_article, prepared.article, prepared.matches)
+        saved: SavedArticle = await self._db(
+            self.store.save_article, prepared.article, prepared.matches
+        )
         self.on_event(ScanEvent("article", source=source.name, hits=saved.hits_new))
+        return prepared, saved
+
+    async def _scan_page(self, source: Source, result: FetchResult) -> SourceOutcome:
+        _, saved = await self._store_article(source, None, result, None)
         return SourceOutcome(
             source.name,
             ok=True,
@@ -438,18 +451,7 @@ class _Scan:
                 page = await fetcher.fetch(entry.url, accept=PAGE_ACCEPT)
             except FetchError as exc:
                 page_error = str(exc)
-        job = ArticleJob(
-            source=source.name,
-            market=source.market,
-            language_hint=source.language,
-            entry=entry,
-            page=page,
-            page_error=page_error,
-            fetched_at=utc_now(),
-        )
-        prepared: PreparedArticle = await self._cpu(prepare_article, job)
-        saved = await self._db(self.store.save_article, prepared.article, prepared.matches)
-        self.on_event(ScanEvent("article", source=source.name, hits=saved.hits_new))
+        prepared, saved = await self._store_article(source, entry, page, page_error)
         state = "new" if saved.created else ("updated" if saved.changed else "same")
         return state, saved.hits_new, prepared.page_failed
 
