@@ -3,7 +3,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 from pytest_httpserver import HTTPServer
+
+# The suite must give the same answer on every run: property tests draw the same
+# examples each time. To hunt for new failures, run with another `--hypothesis-seed`.
+settings.register_profile("adwatch", derandomize=True, print_blob=True)
+settings.load_profile("adwatch")
 
 
 @pytest.fixture(scope="session")

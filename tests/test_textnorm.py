@@ -331,3 +331,9 @@ def test_a_term_is_found_through_invisible_characters(
     term = normalize_term(left + right)
     text = normalize("x " + left + invisible + right + " y").text
     assert term in text
+
+
+def test_mark_reordering_then_nfc_is_idempotent() -> None:
+    # Found by hypothesis: a Thai tone mark moved after its vowel met a Burmese asat.
+    once = normalize_term("\u0e01\u0e48\u0e34\u103a")
+    assert normalize_term(once) == once

@@ -244,7 +244,9 @@ def _fold_clusters(text: str, fold_diacritics: bool) -> str:
     text = _CHAR_FOLD_RE.sub(_fold_char, _nfc(text).casefold())
     text = _nfc(text)
     if any(char in text for char in _MARK_ORDER_FIRSTS):
-        text = _MARK_ORDER_RE.sub(_fix_mark_order, text)
+        # Moving a mark can bring two marks with combining classes together
+        # (a Thai tone mark next to a stray Burmese asat): NFC sorts them again.
+        text = _nfc(_MARK_ORDER_RE.sub(_fix_mark_order, text))
     if fold_diacritics:
         text = unicodedata.normalize("NFD", text)
         text = _LATIN_MARKS_RE.sub(r"\1", text).replace("đ", "d")
