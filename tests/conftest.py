@@ -7,7 +7,8 @@ from hypothesis import settings
 from pytest_httpserver import HTTPServer
 
 # The suite must give the same answer on every run: property tests draw the same
-# examples each time. To hunt for new failures, run with another `--hypothesis-seed`.
+# examples each time. To hunt for new failures, register a profile without derandomize
+# and pass `--hypothesis-profile` to pytest.
 settings.register_profile("adwatch", derandomize=True, print_blob=True)
 settings.load_profile("adwatch")
 
