@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
+from legacy_encodings import to_cp1258
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -137,10 +138,10 @@ def serve_news(server: HTTPServer) -> None:
         encoding="windows-1258",
     )
     server.expect_request("/vi/feed.rss").respond_with_data(
-        _cp1258(vi_feed), content_type="application/rss+xml"
+        to_cp1258(vi_feed), content_type="application/rss+xml"
     )
     server.expect_request("/vi/1.html").respond_with_data(
-        _cp1258(article_html(VI_TITLE, VI_BODY, lang="vi", charset="windows-1258")),
+        to_cp1258(article_html(VI_TITLE, VI_BODY, lang="vi", charset="windows-1258")),
         content_type="text/html; charset=windows-1258",
     )
 
@@ -183,20 +184,6 @@ def serve_news(server: HTTPServer) -> None:
         article_html(EN_TITLE, EN_BODY, lang="en"), content_type="text/html"
     )
     server.expect_request("/en/gone.html").respond_with_data("gone", status=404)
-
-
-def _cp1258(text: str) -> bytes:
-    """Encode as windows-1258 does: base letters precomposed (â, ơ, ư…), tone marks combining."""
-    tones = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
-    out = bytearray()
-    for char in unicodedata.normalize("NFC", text):
-        try:
-            out += char.encode("cp1258")
-        except UnicodeEncodeError:
-            parts = unicodedata.normalize("NFD", char)
-            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
-            out += (base + "".join(c for c in parts if c in tones)).encode("cp1258")
-    return bytes(out)
 
 
 def serve_hostile(server: HTTPServer, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from legacy_encodings import to_cp1258
 from lxml import html as lxml_html
 
 from adwatch.errors import ExtractError
@@ -17,18 +18,6 @@ from adwatch.models import ExtractedPage, FeedEntry, FetchResult
 
 PAGES = Path(__file__).parent / "data" / "pages"
 FEEDS = Path(__file__).parent / "data" / "feeds"
-_VIETNAMESE_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
-
-
-def to_cp1258(text: str) -> bytes:
-    """Vietnamese as a Windows-1258 encoder writes it: tone marks as combining characters."""
-    out = []
-    for char in text:
-        parts = unicodedata.normalize("NFD", char)
-        base = "".join(c for c in parts if c not in _VIETNAMESE_TONES)
-        tones = "".join(c for c in parts if c in _VIETNAMESE_TONES)
-        out.append(unicodedata.normalize("NFC", base) + tones)
-    return "".join(out).encode("cp1258")
 
 
 def fetched(content: bytes, content_type: str = "text/html", name: str = "article") -> FetchResult:

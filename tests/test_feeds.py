@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from legacy_encodings import to_cp1258
 from pytest_httpserver import HTTPServer
 
 from adwatch.errors import FeedError
@@ -16,21 +17,6 @@ from adwatch.models import FetchResult
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 PAGES = Path(__file__).parent / "data" / "pages"
-
-# Windows-1258 keeps Vietnamese tone marks as separate combining characters.
-_VIETNAMESE_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
-
-
-def to_cp1258(text: str) -> bytes:
-    """Vietnamese text as a Windows-1258 encoder writes it: base letters precomposed
-    (â, ơ, ư …), tone marks as combining characters after them."""
-    out = []
-    for char in text:
-        parts = unicodedata.normalize("NFD", char)
-        base = "".join(c for c in parts if c not in _VIETNAMESE_TONES)
-        tones = "".join(c for c in parts if c in _VIETNAMESE_TONES)
-        out.append(unicodedata.normalize("NFC", base) + tones)
-    return "".join(out).encode("cp1258")
 
 
 def fetched(
