@@ -3,7 +3,8 @@
 `eval-<lang>.jsonl` is the main set (64 passages a language); `holdout-<lang>.jsonl` is a
 smaller set kept out of watchlist tuning (24 a language), so the benchmark can report an
 out-of-sample score too. `fresh-<lang>.jsonl` (40 a language, exactly 20 relevant) was written
-after the watchlists were tuned, by someone who had not read them, and is never tuned on.
+after the watchlists were tuned, by someone who had not read them, and is never tuned on;
+`fresh2-<lang>.jsonl` is a second set of the same shape, written later in the same way.
 
 These tests check the data, not the matcher: counts and balance per language, valid labels, and
 that every deliberate trap (Zawgyi, Vietnamese without diacritics, NFD, decomposed sara am,
@@ -13,8 +14,10 @@ zero-width spaces, line breaks inside terms) is really present in the text, so a
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import sys
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -37,7 +40,9 @@ FIELDS = {"id", "language", "market", "text", "relevant", "categories", "note", 
 DETECTOR = myanmartools.ZawgyiDetector()
 
 
-SETS = {"eval": (60, ""), "holdout": (24, "h"), "fresh": (40, "f")}  # minimum passages, id infix
+# minimum passages, id infix
+SETS = {"eval": (60, ""), "holdout": (24, "h"), "fresh": (40, "f"), "fresh2": (40, "g")}
+FRESH_SETS = ("fresh", "fresh2")  # never tuned on: exactly 20 relevant and 20 not a language
 
 
 def _load(subset: str, language: str) -> list[dict[str, Any]]:
@@ -49,7 +54,8 @@ def _load(subset: str, language: str) -> list[dict[str, Any]]:
 ALL = {language: _load("eval", language) for language in LANGUAGES}
 HOLDOUT = {language: _load("holdout", language) for language in LANGUAGES}
 FRESH = {language: _load("fresh", language) for language in LANGUAGES}
-BY_SET = {"eval": ALL, "holdout": HOLDOUT, "fresh": FRESH}
+FRESH2 = {language: _load("fresh2", language) for language in LANGUAGES}
+BY_SET = {"eval": ALL, "holdout": HOLDOUT, "fresh": FRESH, "fresh2": FRESH2}
 
 
 def _with(language: str, trait: str, subset: str = "eval") -> list[dict[str, Any]]:
@@ -65,17 +71,19 @@ def test_each_language_has_enough_passages_about_half_relevant(subset: str, lang
     assert 0.4 <= relevant / len(passages) <= 0.6, f"{language}: {relevant}/{len(passages)}"
 
 
+@pytest.mark.parametrize("subset", FRESH_SETS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_fresh_set_has_exactly_twenty_relevant_and_twenty_not(language: str) -> None:
-    labels = Counter(p["relevant"] for p in FRESH[language])
-    assert labels == {True: 20, False: 20}, f"{language}: {labels}"
+def test_fresh_set_has_exactly_twenty_relevant_and_twenty_not(subset: str, language: str) -> None:
+    labels = Counter(p["relevant"] for p in BY_SET[subset][language])
+    assert labels == {True: 20, False: 20}, f"{subset} {language}: {labels}"
 
 
+@pytest.mark.parametrize("subset", FRESH_SETS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_fresh_set_has_hard_negatives(language: str) -> None:
+def test_fresh_set_has_hard_negatives(subset: str, language: str) -> None:
     # Harmless uses of risky words (a deepfake film, lottery results, a club election...).
-    traps = [p for p in FRESH[language] if not p["relevant"] and "trap" in p["traits"]]
-    assert len(traps) >= 8, f"{language}: {len(traps)}"
+    traps = [p for p in BY_SET[subset][language] if not p["relevant"] and "trap" in p["traits"]]
+    assert len(traps) >= 8, f"{subset} {language}: {len(traps)}"
 
 
 @pytest.mark.parametrize("subset", SETS)
@@ -115,7 +123,9 @@ def test_every_category_has_relevant_passages_in_every_language(subset: str) -> 
         assert set(seen) == CATEGORIES, f"{language}: missing {CATEGORIES - set(seen)}"
 
 
-@pytest.mark.parametrize(("subset", "minimum"), [("eval", 8), ("holdout", 4), ("fresh", 3)])
+@pytest.mark.parametrize(
+    ("subset", "minimum"), [("eval", 8), ("holdout", 4), ("fresh", 3), ("fresh2", 3)]
+)
 def test_zawgyi_passages_really_are_zawgyi(subset: str, minimum: int) -> None:
     zawgyi = _with("my", "zawgyi", subset)
     assert len(zawgyi) >= minimum
@@ -134,7 +144,9 @@ def test_other_burmese_passages_are_unicode(subset: str) -> None:
             assert DETECTOR.get_zawgyi_probability(p["text"]) < 0.05, p["id"]
 
 
-@pytest.mark.parametrize(("subset", "minimum"), [("eval", 8), ("holdout", 2), ("fresh", 3)])
+@pytest.mark.parametrize(
+    ("subset", "minimum"), [("eval", 8), ("holdout", 2), ("fresh", 3), ("fresh2", 3)]
+)
 def test_vietnamese_without_diacritics_is_plain_ascii(subset: str, minimum: int) -> None:
     plain = _with("vi", "no-diacritics", subset)
     assert len(plain) >= minimum
@@ -142,8 +154,9 @@ def test_vietnamese_without_diacritics_is_plain_ascii(subset: str, minimum: int)
         assert str(p["text"]).isascii(), p["id"]
 
 
-def test_fresh_vietnamese_is_nfc() -> None:
-    for p in FRESH["vi"]:
+@pytest.mark.parametrize("subset", FRESH_SETS)
+def test_fresh_vietnamese_is_nfc(subset: str) -> None:
+    for p in BY_SET[subset]["vi"]:
         assert p["text"] == unicodedata.normalize("NFC", str(p["text"])), p["id"]
 
 
@@ -200,7 +213,7 @@ def test_boundary_traps_are_in_the_set(language: str, needle: str, relevant: boo
     assert any(p["relevant"] is relevant for p in found), f"{needle!r} with relevant={relevant}"
 
 
-@pytest.mark.parametrize("subset", ["eval", "fresh"])
+@pytest.mark.parametrize("subset", ["eval", *FRESH_SETS])
 @pytest.mark.parametrize("language", ["th", "my", "vi"])
 def test_code_mixed_passages_carry_latin_brand_names(language: str, subset: str) -> None:
     mixed = _with(language, "code-mixed", subset)
@@ -216,3 +229,27 @@ def test_thai_and_burmese_passages_do_not_mix_scripts(subset: str) -> None:
     for language, pattern in foreign.items():
         for p in BY_SET[subset][language]:
             assert not pattern.search(str(p.get("unicode", p["text"]))), p["id"]
+
+
+def _accuracy_module() -> Any:
+    # benchmarks/ is a folder of scripts, not a package: load the benchmark by its path.
+    path = DATA.parents[0] / "accuracy.py"
+    spec = importlib.util.spec_from_file_location("adwatch_accuracy_benchmark", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("subset", FRESH_SETS)
+def test_accuracy_benchmark_loads_each_fresh_set(subset: str) -> None:
+    # Only the loading: scoring a fresh set is done once, on purpose, not on every test run.
+    accuracy = _accuracy_module()
+    args = accuracy.parse_args(["--set", subset])
+    passages = accuracy.load_passages(DATA, accuracy.LANGUAGES, subset=args.subset)
+    assert len(passages) == 160
+    assert sum(p.relevant for p in passages) == 80
+    assert {p.id.split("-")[1][0] for p in passages} == {SETS[subset][1]}
+    zawgyi = [p for p in passages if "zawgyi" in p.traits]
+    assert len(zawgyi) >= 3 and all(p.language == "my" for p in zawgyi)
