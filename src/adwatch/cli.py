@@ -368,18 +368,7 @@ def hits(
     from adwatch import export as exporter
     from adwatch import query
 
-    filters = query.make_filters(
-        since=since,
-        until=until,
-        market=market,
-        language=language,
-        watchlist=watchlist,
-        category=category,
-        severity=severity,
-        status=status,
-        source=source,
-        text=text,
-    )
+    filters = _filters(locals())
     fmt = _choice(fmt, ("table", *exporter.FORMATS), "--format")
     if group_by is not None:
         _choice(group_by, ("article",), "--group-by")
@@ -479,18 +468,7 @@ def triage(
 
     if not status:
         raise UsageError("--status: required (new, reviewing, escalated or dismissed)")
-    filters = query.make_filters(
-        since=since,
-        until=until,
-        market=market,
-        language=language,
-        watchlist=watchlist,
-        category=category,
-        severity=severity,
-        status=current_status,
-        source=source,
-        text=text,
-    )
+    filters = _filters(locals(), status=current_status)
     if from_query and hit_ids:
         raise UsageError("give hit ids or --from-query with filters, not both")
     if not from_query and not filters.is_empty():
@@ -543,20 +521,8 @@ def export(
     a temporary name and renamed at the end, so it is never left half-written.
     """
     from adwatch import export as exporter
-    from adwatch import query
 
-    filters = query.make_filters(
-        since=since,
-        until=until,
-        market=market,
-        language=language,
-        watchlist=watchlist,
-        category=category,
-        severity=severity,
-        status=status,
-        source=source,
-        text=text,
-    )
+    filters = _filters(locals())
     fmt = _choice(fmt, exporter.FORMATS, "--format")
     with _query_store(ctx) as store:
         count = exporter.export_hits(store, filters, fmt=fmt, output=output)
@@ -600,17 +566,7 @@ def search(
 
     from adwatch import query
 
-    filters = query.make_filters(
-        since=since,
-        until=until,
-        market=market,
-        language=language,
-        watchlist=watchlist,
-        category=category,
-        severity=severity,
-        status=status,
-        source=source,
-    )
+    filters = _filters(locals())
     fmt = _choice(fmt, ("table", "json", "jsonl"), "--format")
     with _query_store(ctx) as store:
         results = query.search_articles(store, query_text, filters, fts=fts, limit=limit)
@@ -687,16 +643,7 @@ def trends(
     from adwatch import export as exporter
     from adwatch import query
 
-    filters = query.make_filters(
-        market=market,
-        language=language,
-        watchlist=watchlist,
-        category=category,
-        severity=severity,
-        status=status,
-        source=source,
-        text=text,
-    )
+    filters = _filters(locals())
     fmt = _choice(fmt, ("table", "json", "csv"), "--format")
     with _query_store(ctx) as store:
         result = query.hit_trends(store, by=by, days=days, filters=filters)
@@ -755,22 +702,10 @@ def report(
     category, the escalated and critical hits with their snippets and links,
     watchlists and sources that started to fire, and failing sources.
     """
-    from adwatch import query
     from adwatch import report as reporting
     from adwatch.dates import utc_now
 
-    filters = query.make_filters(
-        since=since,
-        until=until,
-        market=market,
-        language=language,
-        watchlist=watchlist,
-        category=category,
-        severity=severity,
-        status=status,
-        source=source,
-        text=text,
-    )
+    filters = _filters(locals())
     target = output or f"adwatch-report-{utc_now()[:10]}.html"
     with _query_store(ctx) as store:
         data = reporting.build_report(store, filters)
@@ -789,6 +724,24 @@ def _render() -> Any:
     from adwatch import render
 
     return render
+
+
+_FILTER_NAMES = (
+    "since", "until", "market", "language", "watchlist", "category", "severity", "status",
+    "source", "text",
+)  # fmt: skip
+
+
+def _filters(arguments: dict[str, Any], **overrides: Any) -> Any:
+    """The shared filters from a query command's arguments (`locals()`).
+
+    Every query command names its filter options alike, so this is the one place
+    they turn into a `query.Filters`; a command without an option passes nothing.
+    """
+    from adwatch import query
+
+    values = {name: arguments[name] for name in _FILTER_NAMES if name in arguments}
+    return query.make_filters(**{**values, **overrides})
 
 
 def _query_store(ctx: typer.Context) -> Any:
