@@ -61,6 +61,7 @@ def test_scan_stores_articles_in_four_languages_and_encodings(
     assert thai["url"] == site.url_for("/th/1.html")
     assert "Most read" not in thai["text"] and "cookies" not in thai["text"]
     assert "Copyright" not in thai["text"]
+    assert thai["author"] == "Staff Reporter"
 
     # windows-1258 page: tone marks recombined into NFC.
     vi = by_title[VI_TITLE]

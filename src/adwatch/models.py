@@ -84,6 +84,7 @@ class Article:
     extractor: str
     entry_id: str | None = None
     zawgyi: bool = False  # text was converted from Zawgyi to Unicode before storing
+    author: str | None = None
 
 
 @dataclass(frozen=True)

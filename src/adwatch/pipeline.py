@@ -209,6 +209,7 @@ def prepare_article(job: ArticleJob) -> PreparedArticle:
         extractor=extracted.extractor,
         entry_id=entry.entry_id if entry else None,
         zawgyi=title_zawgyi or body_zawgyi,
+        author=fix_zawgyi(extracted.author)[0] if extracted.author else None,
     )
     matches = _matcher().match(text, market=job.market, language=language)
     return PreparedArticle(article, list(matches), page_failed=page_failed, note=note)

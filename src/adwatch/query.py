@@ -533,12 +533,6 @@ def list_articles_with_hits(
     return rows
 
 
-def count_hits(store: Store, filters: Filters) -> int:
-    conditions, params = hit_conditions(filters)
-    sql = f"SELECT COUNT(*) FROM hits h {_where(conditions)}"
-    return int(_execute(store, sql, params).fetchone()[0])
-
-
 def hit_ids(store: Store, filters: Filters) -> list[int]:
     """Ids of every hit matching `filters`, newest first."""
     sql, params = hits_sql(filters, columns="h.id")

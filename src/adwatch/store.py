@@ -294,6 +294,7 @@ class Store:
             "extractor": article.extractor,
             "entry_id": article.entry_id,
             "zawgyi": int(article.zawgyi),
+            "author": article.author,
         }
         with self.db.conn:
             existing = self.find_article(
