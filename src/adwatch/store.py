@@ -139,6 +139,32 @@ def _m002_zawgyi_entries_triage(db: sqlite_utils.Database) -> None:
         db.execute(f"CREATE INDEX hits_{column}_found_at ON hits({column}, found_at)")
 
 
+@migrations(name="m003_page_retries_hit_totals")
+def _m003_page_retries_hit_totals(db: sqlite_utils.Database) -> None:
+    """Schema version 3: page retries, page failures per source, capped hit totals."""
+    # An article stored from its feed summary because its page failed is retried
+    # on later scans: how many tries so far, when the next is due, why it failed.
+    db.execute("ALTER TABLE articles ADD COLUMN page_attempts INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE articles ADD COLUMN page_retry_at TEXT")
+    db.execute("ALTER TABLE articles ADD COLUMN page_error TEXT")
+    db.execute("CREATE INDEX articles_page_retry ON articles(source, page_retry_at)")
+    # Page fetches of the source's last scan, so `sources` shows failing pages.
+    db.execute("ALTER TABLE sources ADD COLUMN last_pages INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE sources ADD COLUMN last_pages_failed INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE sources ADD COLUMN last_page_error TEXT")
+    # Hits kept per article and watchlist are capped; the true count stays known.
+    db.execute(
+        """
+        CREATE TABLE hit_totals (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            watchlist TEXT NOT NULL,
+            total INTEGER NOT NULL,
+            kept INTEGER NOT NULL,
+            PRIMARY KEY (article_id, watchlist)
+        )"""
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 
