@@ -12,7 +12,14 @@ from legacy_encodings import to_cp1258
 from pytest_httpserver import HTTPServer
 
 from adwatch.errors import FeedError
-from adwatch.feeds import detect_kind, parse_date, parse_feed, parse_sitemap, strip_html
+from adwatch.feeds import (
+    close_unclosed_cdata,
+    detect_kind,
+    parse_date,
+    parse_feed,
+    parse_sitemap,
+    strip_html,
+)
 from adwatch.models import FetchResult
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
@@ -341,6 +348,7 @@ def test_atom_repeated_id_keeps_the_updated_entry_and_duplicate_urls_collapse() 
     assert [e.title for e in feed.entries] == [
         "Regulator fines ad platform over scam investment ads (updated: platform to appeal)",
         "Deepfake celebrity ads surge ahead of holiday shopping season",
+        "Podcast: who polices political ads?",
         "Election commission publishes ad library rules",
     ]
     fine = feed.entries[0]
@@ -349,14 +357,61 @@ def test_atom_repeated_id_keeps_the_updated_entry_and_duplicate_urls_collapse() 
     assert fine.published_at == "2025-11-24T18:05:00Z"
     assert fine.summary.startswith("The platform says it will consider an appeal")
     assert feed.entries[1].published_at == "2025-11-23T02:00:00Z"
-    assert feed.entries[2].published_at is None
+    assert feed.entries[3].published_at is None
     assert feed.language == "en"
 
 
-def test_entries_without_an_http_link_are_skipped_and_counted() -> None:
+def test_an_entry_without_an_http_link_is_kept_with_a_stable_url_from_the_feed() -> None:
     feed = parse_feed(fetched((FEEDS / "en_updates.atom").read_bytes(), "application/atom+xml"))
-    assert "Podcast" not in " ".join(e.title for e in feed.entries)
-    assert feed.warning == "1 entries without an http(s) link skipped"
+    podcast = next(e for e in feed.entries if e.title.startswith("Podcast"))
+    assert not podcast.has_page
+    assert podcast.summary == "Our weekly podcast."
+    assert podcast.url.startswith("https://feeds.example/rss.xml#entry-")
+    assert podcast.entry_id == "tag:mekongbiz.example,2025:podcast-12"
+    assert feed.warning == "1 entries without an http(s) link kept from the feed's text"
+    again = parse_feed(fetched((FEEDS / "en_updates.atom").read_bytes(), "application/atom+xml"))
+    assert [e.url for e in again.entries] == [e.url for e in feed.entries]
+
+
+def test_a_tis620_feed_of_descriptions_only_keeps_every_entry() -> None:
+    # A real pattern of small Thai sites: windows-874 bytes, <description> and nothing else.
+    items = "".join(
+        f"<item><description>ข่าวที่ {n}: เตือนโฆษณาหลอกลวงลงทุน</description></item>" for n in (1, 2, 3)
+    )
+    body = (
+        '<?xml version="1.0" encoding="windows-874"?><rss version="2.0"><channel>'
+        f"<title>ข่าว</title>{items}</channel></rss>"
+    ).encode("cp874")
+    feed = parse_feed(fetched(body, "text/xml", url="https://th.example/rss.xml"))
+    assert [e.summary for e in feed.entries] == [f"ข่าวที่ {n}: เตือนโฆษณาหลอกลวงลงทุน" for n in (1, 2, 3)]
+    assert len({e.url for e in feed.entries}) == 3
+    assert all(e.url.startswith("https://th.example/rss.xml#entry-") for e in feed.entries)
+    assert not any(e.has_page for e in feed.entries)
+
+
+def test_an_unclosed_cdata_section_does_not_swallow_the_next_entries() -> None:
+    body = (
+        b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+        b"<item><title>One</title><link>https://e.example/1</link>"
+        b"<description><![CDATA[first <b>bold</b> </description></item>"
+        b"<item><title>Two</title><link>https://e.example/2</link>"
+        b"<description><![CDATA[second]]></description></item>"
+        b"<item><title>Three</title><link>https://e.example/3</link>"
+        b"<description><![CDATA[third</description></item>"
+        b"</channel></rss>"
+    )
+    feed = parse_feed(fetched(body, "application/rss+xml"))
+    assert sorted((e.title, e.summary) for e in feed.entries) == [
+        ("One", "first bold"),
+        ("Three", "third"),
+        ("Two", "second"),
+    ]
+    assert "2 unclosed CDATA sections closed" in (feed.warning or "")
+
+
+def test_close_unclosed_cdata_leaves_well_formed_sections_alone() -> None:
+    text = "<d><![CDATA[a </b> c]]></d><e><![CDATA[x]]></e>"
+    assert close_unclosed_cdata(text) == (text, 0)
 
 
 def test_the_later_of_two_identical_entries_wins() -> None:

@@ -10,6 +10,7 @@ open the other (a body that reads "/etc/passwd" is a file name to it), so it get
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zlib
@@ -165,11 +166,49 @@ def _readable_body(result: FetchResult, *, what: str) -> bytes:
     return content
 
 
-def _as_utf8_xml(decoded: DecodedText) -> bytes:
-    """The document as UTF-8 bytes, its XML declaration rewritten to say so."""
-    text = decoded.text
+def _as_utf8_xml(decoded: DecodedText, text: str | None = None) -> bytes:
+    """The document (or `text`, a repaired copy of it) as UTF-8 bytes, declared as such."""
+    text = decoded.text if text is None else text
     head = _ENCODING_IN_DECLARATION.sub(r"\1utf-8\2", text[:300], count=1)
     return (head + text[300:]).encode("utf-8", "surrogatepass")
+
+
+# An element's start tag followed by a CDATA section: the section should end before the
+# element does.
+_CDATA_OPENING = re.compile(r"<([A-Za-z_][\w:.-]*)(?:\s[^<>]*)?>\s*<!\[CDATA\[")
+
+
+def close_unclosed_cdata(text: str) -> tuple[str, int]:
+    """`text` with every CDATA section that runs past the end of its element closed there.
+
+    A feed that forgets a `]]>` swallows every following entry into one description,
+    and feedparser says nothing (the XML stays well-formed). When the element's end tag
+    comes before the section's end, the section is closed right before that tag.
+    Returns the text and how many sections were closed.
+    """
+    if "<![CDATA[" not in text:
+        return text, 0
+    pieces: list[str] = []
+    done = 0
+    closed = 0
+    for opening in _CDATA_OPENING.finditer(text):
+        if opening.start() < done:
+            continue  # inside a section already handled
+        body = opening.end()
+        section_end = text.find("]]>", body)
+        element_end = text.find(f"</{opening.group(1)}>", body)
+        if element_end >= 0 and (section_end < 0 or element_end < section_end):
+            pieces.append(text[done:element_end])
+            pieces.append("]]>")
+            done = element_end
+            closed += 1
+        elif section_end >= 0:
+            pieces.append(text[done : section_end + 3])
+            done = section_end + 3
+    if not closed:
+        return text, 0
+    pieces.append(text[done:])
+    return "".join(pieces), closed
 
 
 _ENCODING_IN_DECLARATION = re.compile(
@@ -213,8 +252,9 @@ def parse_feed(result: FetchResult, *, max_entries: int = 200) -> ParsedFeed:
     if kind in ("sitemap", "sitemapindex"):
         raise FeedError(f"not a feed: the response is a sitemap {where} (use type: sitemap)")
     decoded = decode_document(content, result.headers, markup="xml")
+    xml, unclosed = close_unclosed_cdata(decoded.text)
     parsed = feedparser.parse(
-        io.BytesIO(_as_utf8_xml(decoded)),
+        io.BytesIO(_as_utf8_xml(decoded, xml)),
         response_headers={
             "content-type": "application/xml; charset=utf-8",
             # relative links resolve against the feed's own URL
@@ -231,13 +271,18 @@ def parse_feed(result: FetchResult, *, max_entries: int = 200) -> ParsedFeed:
         detail = f" ({reason})" if reason else ""
         raise FeedError(f"not a feed: no RSS or Atom structure {where}{detail}")
     feed_language = _language_tag(parsed.feed.get("language"))
-    candidates, skipped = _feed_entries(parsed.entries, result.final_url, feed_language)
+    candidates, linkless = _feed_entries(parsed.entries, result.final_url, feed_language)
     notes = [
         _encoding_note(decoded, content, result.headers),
+        f"{unclosed} unclosed CDATA sections closed at the end of their element"
+        if unclosed
+        else None,
         f"ill-formed feed: {_one_line(parsed.get('bozo_exception'))}"
         if parsed.get("bozo")
         else None,
-        f"{skipped} entries without an http(s) link skipped" if skipped else None,
+        f"{linkless} entries without an http(s) link kept from the feed's text"
+        if linkless
+        else None,
     ]
     return ParsedFeed(
         kind="atom" if version.startswith("atom") else "rss",
@@ -268,27 +313,45 @@ def _feed_entries(
     raw_entries: list[Any], base: str, feed_language: str | None
 ) -> tuple[list[_Candidate], int]:
     candidates: list[_Candidate] = []
-    skipped = 0
+    linkless = 0
     for order, raw in enumerate(raw_entries):
         link = _entry_link(raw)
         url = canonical_url(link, base=base) if link else ""
-        if not is_http_url(url):
-            skipped += 1
-            continue
+        raw_id = str(raw.get("id") or "").strip()
+        title = nfc(_text_of(raw, "title"))
+        summary = nfc(_entry_summary(raw))
+        has_page = is_http_url(url)
+        if not has_page:
+            if not (title or summary):
+                continue  # nothing to read and nowhere to read it
+            linkless += 1
+            url = entry_url_without_link(base, raw_id or f"{title}\x00{summary}")
         published = _first_date(raw, "published", "updated", "created")
         updated = _first_date(raw, "updated")
         entry = FeedEntry(
             url=url,
-            entry_id=str(raw.get("id") or "").strip() or url,
-            title=nfc(_text_of(raw, "title")),
-            summary=nfc(_entry_summary(raw)),
+            entry_id=raw_id or url,
+            title=title,
+            summary=summary,
             published_at=published,
             language=_language_tag((raw.get("title_detail") or {}).get("language"))
             or feed_language,
+            has_page=has_page,
         )
         freshness = max(filter(None, (published, updated)), default=None)
         candidates.append(_Candidate(entry, freshness, order))
-    return candidates, skipped
+    return candidates, linkless
+
+
+def entry_url_without_link(feed_url: str, identity: str) -> str:
+    """A stable URL for a feed entry that has no http(s) link of its own.
+
+    The feed's URL with a fragment made from the entry's id (or, without one, its
+    title and text), so the entry is stored once and found again on the next scan.
+    Canonical URLs never carry a fragment, so this cannot collide with a real page.
+    """
+    digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    return f"{canonical_url(feed_url)}#entry-{digest}"
 
 
 def _entry_link(raw: Any) -> str | None:

@@ -41,6 +41,7 @@ class FeedEntry:
     summary: str  # plain text: HTML stripped
     published_at: str | None  # ISO-8601 UTC, None when absent or unparseable
     language: str | None = None  # the feed's declared language, a hint only
+    has_page: bool = True  # False: no http(s) link; `url` is made from the feed's URL
 
 
 @dataclass(frozen=True)
