@@ -461,3 +461,30 @@ def test_any_text_gives_consistent_hits(pieces: list[str]) -> None:
             # to the term's last letter (a cluster is never cut).
             found = normalize_term(hit.matched_text).replace(" ", "")
             assert normalize_term(hit.term).replace(" ", "") in found
+
+
+# --- a trailing `*` in terms, context and exclude lists ---------------------------------------
+
+
+def test_a_trailing_star_in_terms_is_a_prefix_as_in_queries() -> None:
+    # `deepfake*` and `scam ad*` in `terms:` matched nothing (issue #8).
+    watchlist = _terms("deepfake*", "scam ad*")
+    text = "Deepfakes and a deepfake; scam adverts, a scam ad. No scammers, no ad."
+    hits = _hits(watchlist, text, language="en")
+    assert [(h.term, h.matched_text) for h in hits] == [
+        ("deepfake*", "Deepfakes"),
+        ("deepfake*", "deepfake"),
+        ("scam ad*", "scam adverts"),
+        ("scam ad*", "scam ad"),
+    ]
+    query = _watchlist(query='deepfake* OR "scam ad*"', name="q")
+    assert [h.matched_text for h in _hits(query, text, language="en")] == [
+        h.matched_text for h in hits
+    ]
+
+
+def test_a_trailing_star_in_context_and_exclude_is_a_prefix() -> None:
+    watchlist = _terms("scam", context=("advert*",), exclude=("satir*",))
+    assert _found(watchlist, "A scam in adverts.", language="en") == ["scam"]
+    assert _found(watchlist, "A scam in ads.", language="en") == []
+    assert _found(watchlist, "A scam in adverts (satirical).", language="en") == []

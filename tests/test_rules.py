@@ -17,6 +17,7 @@ from adwatch.rules import (
     leaf_label,
     leaves,
     parse_query,
+    split_term,
 )
 
 DESIGN_QUERY = (
@@ -225,3 +226,54 @@ def _extend(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
 @given(st.recursive(_leaf, _extend, max_leaves=12))
 def test_printed_trees_parse_back_to_themselves(tree: Node) -> None:
     assert parse_query(format_query(tree)) == tree
+
+
+# --- watchlist terms: the same trailing `*` as in queries ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("term", "words", "prefix"),
+    [
+        ("deepfake", "deepfake", False),
+        ("deepfake*", "deepfake", True),
+        ("scam ad*", "scam ad", True),
+        ("scam ad* ", "scam ad", True),
+        ("โฆษณาหลอกลวง", "โฆษณาหลอกลวง", False),
+        ("lừa đảo", "lừa đảo", False),
+        ("#ad", "#ad", False),
+        # Terms are literal text: query syntax in them is just characters.
+        ("(ad) AND", "(ad) AND", False),
+    ],
+)
+def test_split_term_reads_a_trailing_star_as_in_queries(
+    term: str, words: str, prefix: bool
+) -> None:
+    assert split_term(term) == (words, prefix)
+
+
+@pytest.mark.parametrize(
+    ("term", "position", "message"),
+    [
+        (
+            "โฆษณา*",
+            5,
+            "expected a word in plain Latin letters before '*', got 'โฆษณา*' (Thai, Burmese "
+            "and Vietnamese words take no wildcard: list the forms you mean)",
+        ),
+        ("quảng cáo*", 9, "expected a word in plain Latin letters before '*'"),
+        ("ကြော်ငြာ*", 8, "expected a word in plain Latin letters before '*'"),
+        ("*", 0, "expected a word right before '*', got '*'"),
+        ("scam *", 5, "expected a word right before '*', got 'scam *'"),
+        ("a*", 1, "expected at least 2 letters before '*', got 'a*'"),
+        ("sc*am", 2, "expected '*' only at the end of a word, got 'sc*am'"),
+        ("scam* ad", 4, "expected '*' only at the end of a word"),
+        ("ad**", 2, "expected '*' only at the end of a word"),
+    ],
+)
+def test_split_term_refuses_what_a_query_refuses(term: str, position: int, message: str) -> None:
+    with pytest.raises(QueryError) as caught:
+        split_term(term)
+    assert caught.value.position == position
+    assert str(caught.value).startswith(message)
+    with pytest.raises(QueryError):  # the same word in a query is refused too
+        parse_query(f'"{term}"')

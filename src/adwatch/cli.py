@@ -154,6 +154,8 @@ def check(
 
     state = _state(ctx)
     config = load_config(state.config, db=state.db)
+    for warning in config.warnings:
+        stderr_console().print(f"adwatch: warning: {clean(warning)}", markup=False)
     terms = sum(len(w.all_terms()) for w in config.watchlists)
     queries = sum(1 for w in config.watchlists if w.query)
     typer.echo(
@@ -214,6 +216,8 @@ def scan(
 
     state = _state(ctx)
     config = load_config(state.config, db=state.db)
+    for warning in () if quiet else config.warnings:  # --quiet: silent unless a source fails
+        stderr_console().print(f"adwatch: warning: {clean(warning)}", markup=False)
     console = stdout_console()
     live = console.is_terminal and not quiet and not json_output
     with ScanReporter(

@@ -6,9 +6,10 @@ what is wrong, so an analyst can fix it without reading a traceback.
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ import yaml
 
 from adwatch import PROJECT_URL, __version__
 from adwatch.errors import ConfigError, QueryError
+from adwatch.rules import parse_query, split_term
 
 CONFIG_ENV = "ADWATCH_CONFIG"
 DB_ENV = "ADWATCH_DB"
@@ -30,6 +32,32 @@ TERM_LANGUAGES = ("en", "th", "vi", "my", "any")
 DETECTED_LANGUAGES = ("en", "th", "vi", "my")
 _SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _MARKET_CODE = re.compile(r"^[A-Z]{2}$")
+
+# Bounds on the file itself (docs/config.md). The shipped feeds.yaml is about 100 KB; a
+# 5 MB file (80 000 terms) loads in about a second. Without a bound a 50 MB file took
+# 100 s and 1 GB before failing.
+MAX_CONFIG_BYTES = 5_000_000
+MAX_NESTING = 32  # the schema needs 5 levels; PyYAML's composer recurses, so bound it
+MAX_VALUES = 1_000_000  # values read once aliases are expanded: no "billion laughs"
+
+# Ranges of the numbers (docs/config.md says why each bound).
+MAX_TIMEOUT = 600  # seconds
+CONCURRENCY_RANGE = (1, 256)
+PER_HOST_RANGE = (1, 64)
+MAX_BYTES_RANGE = (10_000, 100_000_000)
+NEAR_RANGE = (1, 10_000)  # characters
+
+# What an analyst types between terms when a list was meant: ASCII and full-width
+# commas and semicolons, the ideographic comma, the Burmese little section ၊. A comma
+# between two digits (1,000) is a thousands separator, not a list.
+_TERM_SEPARATOR = re.compile(r"(?<!\d)[,;，；、၊]|[,;，；、၊](?!\d)")
+
+# Tags of plain values, lists and mappings: what yaml.safe_load resolves untagged
+# text to. Any other tag (!!python/..., !!binary, !!set, !custom) is refused.
+_YAML_TAG = "tag:yaml.org,2002:"
+_PLAIN_TAGS = frozenset(
+    _YAML_TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
+)
 
 
 def default_user_agent() -> str:
@@ -89,6 +117,8 @@ class Config:
     markets: dict[str, Market]
     sources: list[Source]
     watchlists: list[Watchlist]
+    # Loaded, but probably not what was meant: "file:line: field: what" each.
+    warnings: tuple[str, ...] = ()
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -98,20 +128,65 @@ class Config:
 
 
 class _Where:
-    """Turns a YAML node into 'file:line' for error messages."""
+    """Turns a YAML node into 'file:line' for error messages, and collects warnings."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.warnings: list[str] = []
+
+    def _at(self, node: yaml.Node | None, field_name: str, problem: str) -> str:
+        line = f":{node.start_mark.line + 1}" if node is not None else ""
+        return f"{self.path}{line}: {field_name}: {problem}"
 
     def error(self, node: yaml.Node | None, field_name: str, problem: str) -> ConfigError:
-        line = f":{node.start_mark.line + 1}" if node is not None else ""
-        return ConfigError(f"{self.path}{line}: {field_name}: {problem}")
+        return ConfigError(self._at(node, field_name, problem))
+
+    def warn(self, node: yaml.Node | None, field_name: str, problem: str) -> None:
+        self.warnings.append(self._at(node, field_name, problem))
 
 
-def _mapping(where: _Where, node: yaml.Node, field_name: str) -> dict[str, yaml.Node]:
+# libyaml (in PyYAML's wheels) composes a 5 MB config in 0.45 s where PyYAML's own
+# Python code takes 5.4 s; without it (a build from source) the Python loader is used.
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", None)
+
+
+class _BoundedLoader(yaml.SafeLoader):  # type: ignore[misc]  # yaml ships no types
+    """The safe loader, refusing nesting deeper than MAX_NESTING.
+
+    PyYAML composes nodes recursively: 5 000 nested brackets were a RecursionError.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        if self._depth >= MAX_NESTING:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"nested more than {MAX_NESTING} levels deep",
+                self.peek_event().start_mark,
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _Fields(dict[str, yaml.Node]):
+    """A mapping's values by key, and its key nodes: an error about a key names its line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.key_nodes: dict[str, yaml.Node] = {}
+
+
+def _mapping(where: _Where, node: yaml.Node, field_name: str) -> _Fields:
     if not isinstance(node, yaml.MappingNode):
         raise where.error(node, field_name, f"expected a mapping, got {_kind(node)}")
-    out: dict[str, yaml.Node] = {}
+    out = _Fields()
     for key_node, value_node in node.value:
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
         if not isinstance(key, str):
@@ -119,6 +194,7 @@ def _mapping(where: _Where, node: yaml.Node, field_name: str) -> dict[str, yaml.
         if key in out:
             raise where.error(key_node, f"{field_name}.{key}", "key given twice")
         out[key] = value_node
+        out.key_nodes[key] = key_node
     return out
 
 
@@ -127,74 +203,202 @@ def _kind(node: yaml.Node) -> str:
         return "a mapping"
     if isinstance(node, yaml.SequenceNode):
         return "a list"
-    return f"{_scalar(node)!r}"
+    try:
+        return _show(_construct(node))
+    except _CONSTRUCT_ERRORS:
+        return _show(node.value)
 
 
-def _scalar(node: yaml.Node) -> Any:
-    """The Python value of a scalar node, as yaml.safe_load would give it."""
+def _show(value: object) -> str:
+    """`value` as a repr short enough for a one-line message."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _tag_label(tag: str) -> str:
+    return "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
+
+
+# What SafeConstructor raises on a scalar its tag cannot read (`!!int abc`, `!!bool maybe`,
+# `!!timestamp notadate`, `2027-13-45`, an integer of 5 000 digits).
+_CONSTRUCT_ERRORS = (yaml.YAMLError, ValueError, TypeError, KeyError, AttributeError, OverflowError)
+
+
+def _construct(node: yaml.Node) -> Any:
     return yaml.constructor.SafeConstructor().construct_object(node)
 
 
-def _check_keys(
-    where: _Where, fields: dict[str, yaml.Node], allowed: set[str], field_name: str
-) -> None:
-    for key, value in fields.items():
+def _scalar(where: _Where, node: yaml.Node, field_name: str) -> Any:
+    """The Python value of a scalar node, as yaml.safe_load would give it."""
+    try:
+        return _construct(node)
+    except _CONSTRUCT_ERRORS as exc:
+        problem = f"not a valid {_tag_label(node.tag)} value: {_show(node.value)}"
+        raise where.error(node, field_name, problem) from exc
+
+
+class _TreeCheck:
+    """The first pass over the tree, before any field is read.
+
+    Refuses tags we do not read, an alias inside the value it names, and aliases that
+    expand to more than MAX_VALUES values (a few lines can name 10**9 of them).
+    """
+
+    def __init__(self, where: _Where) -> None:
+        self.where = where
+        self.values = 0
+        self.open: set[int] = set()  # ids of the mappings and lists being walked
+
+    def visit(self, node: yaml.Node, label: str, depth: int = 0) -> None:
+        where = self.where
+        if id(node) in self.open:
+            raise where.error(node, label, "an alias refers to a value that contains it")
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise where.error(
+                node, label, f"more than {MAX_VALUES} values once aliases are expanded"
+            )
+        if depth > MAX_NESTING:
+            raise where.error(
+                node, label, f"nested more than {MAX_NESTING} levels deep once aliases are expanded"
+            )
+        if node.tag not in _PLAIN_TAGS:
+            raise where.error(
+                node,
+                label,
+                f"unsupported YAML tag {_tag_label(node.tag)!r} (adwatch reads plain text, "
+                "numbers, true/false, lists and mappings)",
+            )
+        if isinstance(node, yaml.ScalarNode):
+            return
+        self.open.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self.visit(item, f"{label}[{index}]", depth + 1)
+        else:
+            for key_node, value_node in node.value:
+                key = self._key(key_node, label)
+                self.visit(value_node, f"{label}.{key}" if label else key, depth + 1)
+        self.open.discard(id(node))
+
+    def _key(self, node: yaml.Node, label: str) -> str:
+        where = self.where
+        if node.tag == _YAML_TAG + "merge":
+            raise where.error(
+                node, label, "YAML merge keys ('<<') are not supported: write the fields out"
+            )
+        if not isinstance(node, yaml.ScalarNode):
+            return "?"  # _mapping refuses it with the field's name
+        if node.tag not in _PLAIN_TAGS:
+            raise where.error(node, label, f"unsupported YAML tag {_tag_label(node.tag)!r}")
+        return str(node.value)
+
+
+def _check_keys(where: _Where, fields: _Fields, allowed: set[str], field_name: str) -> None:
+    for key in fields:
         if key not in allowed:
             known = ", ".join(sorted(allowed))
-            raise where.error(value, f"{field_name}.{key}", f"unknown key (known: {known})")
+            raise where.error(
+                fields.key_nodes[key], f"{field_name}.{key}", f"unknown key (known: {known})"
+            )
 
 
 def _value(where: _Where, node: yaml.Node, field_name: str) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         raise where.error(node, field_name, f"expected a single value, got {_kind(node)}")
-    return _scalar(node)
+    return _scalar(where, node, field_name)
 
 
 def _str(where: _Where, node: yaml.Node, field_name: str, *, empty_ok: bool = False) -> str:
     value = _value(where, node, field_name)
     if not isinstance(value, str):
-        raise where.error(node, field_name, f"expected text, got {value!r}")
+        raise where.error(node, field_name, f"expected text, got {_show(value)}")
     if not empty_ok and not value.strip():
         raise where.error(node, field_name, "must not be empty")
     return value
 
 
-def _int(where: _Where, node: yaml.Node, field_name: str, *, minimum: int = 1) -> int:
+def _int(where: _Where, node: yaml.Node, field_name: str, *, bounds: tuple[int, int]) -> int:
     value = _value(where, node, field_name)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise where.error(node, field_name, f"expected a whole number, got {value!r}")
+        raise where.error(node, field_name, f"expected a whole number, got {_show(value)}")
+    minimum, maximum = bounds
     if value < minimum:
-        raise where.error(node, field_name, f"must be at least {minimum}, got {value!r}")
+        raise where.error(node, field_name, f"must be at least {minimum}, got {_show(value)}")
+    if value > maximum:
+        raise where.error(node, field_name, f"must be at most {maximum}, got {_show(value)}")
     return value
 
 
-def _number(where: _Where, node: yaml.Node, field_name: str) -> float:
+def _seconds(where: _Where, node: yaml.Node, field_name: str, *, maximum: int) -> float:
     value = _value(where, node, field_name)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise where.error(node, field_name, f"expected a positive number, got {value!r}")
+    # `not value > 0` also refuses .nan, which compares false with everything.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise where.error(node, field_name, f"expected a positive number, got {_show(value)}")
+    if value > maximum:
+        raise where.error(
+            node, field_name, f"must be at most {maximum} seconds, got {_show(value)}"
+        )
     return float(value)
 
 
 def _bool(where: _Where, node: yaml.Node, field_name: str) -> bool:
     value = _value(where, node, field_name)
     if not isinstance(value, bool):
-        raise where.error(node, field_name, f"expected true or false, got {value!r}")
+        raise where.error(node, field_name, f"expected true or false, got {_show(value)}")
     return value
+
+
+def _str_items(
+    where: _Where, node: yaml.Node, field_name: str, *, empty_ok: bool = False
+) -> list[tuple[yaml.Node, str, str]]:
+    """(node, field label, text) of each item of a list of text."""
+    if isinstance(node, yaml.ScalarNode) and isinstance(_scalar(where, node, field_name), str):
+        # A lone string is a list of one, as analysts write it.
+        return [(node, field_name, _str(where, node, field_name))]
+    if not isinstance(node, yaml.SequenceNode):
+        raise where.error(node, field_name, f"expected a list of text, got {_kind(node)}")
+    if not node.value and not empty_ok:
+        raise where.error(node, field_name, "must not be empty")
+    labelled = [(item, f"{field_name}[{i}]") for i, item in enumerate(node.value)]
+    return [(item, label, _str(where, item, label)) for item, label in labelled]
 
 
 def _str_list(
     where: _Where, node: yaml.Node, field_name: str, *, empty_ok: bool = False
 ) -> tuple[str, ...]:
-    if isinstance(node, yaml.ScalarNode) and isinstance(_scalar(node), str):
-        items = [node]  # a lone string is a list of one, as analysts write it
-    elif isinstance(node, yaml.SequenceNode):
-        items = node.value
-    else:
-        raise where.error(node, field_name, f"expected a list of text, got {_kind(node)}")
-    values = tuple(_str(where, item, f"{field_name}[{i}]") for i, item in enumerate(items))
-    if not values and not empty_ok:
-        raise where.error(node, field_name, "must not be empty")
-    return values
+    return tuple(text for _, _, text in _str_items(where, node, field_name, empty_ok=empty_ok))
+
+
+def _term_list(where: _Where, node: yaml.Node, field_name: str) -> tuple[str, ...]:
+    """The terms of a `terms`, `context` or `exclude` list.
+
+    Terms are literal text with a trailing `*` as in queries; a whole list written as
+    one comma-separated string is a warning.
+    """
+    items = _str_items(where, node, field_name)
+    for item, label, term in items:
+        try:
+            split_term(term)
+        except QueryError as exc:
+            raise where.error(item, label, str(exc)) from exc
+    if isinstance(node, yaml.ScalarNode):
+        _warn_if_several(where, node, field_name, items[0][2])
+    return tuple(term for _, _, term in items)
+
+
+def _warn_if_several(where: _Where, node: yaml.Node, field_name: str, term: str) -> None:
+    # Only a list written as one string: inside a YAML list each item is delimited, so
+    # a comma there is meant ("Ministry of Culture, Sports and Tourism").
+    pieces = [piece.strip() for piece in _TERM_SEPARATOR.split(term)]
+    worded = [piece for piece in pieces if any(c.isalpha() for c in piece)]
+    if len(worded) > 1:
+        where.warn(
+            node,
+            field_name,
+            f"{_show(term)} is read as one term; for several, write a list: "
+            f"{json.dumps(worded, ensure_ascii=False)}",
+        )
 
 
 # --- the schema ------------------------------------------------------------------
@@ -210,10 +414,15 @@ def _parse_fetch(where: _Where, node: yaml.Node) -> FetchSettings:
     )
     kwargs: dict[str, Any] = {}
     if "timeout" in fields:
-        kwargs["timeout"] = _number(where, fields["timeout"], "fetch.timeout")
-    for name in ("concurrency", "per_host", "max_bytes"):
+        kwargs["timeout"] = _seconds(where, fields["timeout"], "fetch.timeout", maximum=MAX_TIMEOUT)
+    ranges = {
+        "concurrency": CONCURRENCY_RANGE,
+        "per_host": PER_HOST_RANGE,
+        "max_bytes": MAX_BYTES_RANGE,
+    }
+    for name, bounds in ranges.items():
         if name in fields:
-            kwargs[name] = _int(where, fields[name], f"fetch.{name}")
+            kwargs[name] = _int(where, fields[name], f"fetch.{name}", bounds=bounds)
     if "user_agent" in fields:
         agent = _str(where, fields["user_agent"], "fetch.user_agent")
         kwargs["user_agent"] = agent.replace("<version>", __version__).replace(
@@ -226,10 +435,13 @@ def _parse_fetch(where: _Where, node: yaml.Node) -> FetchSettings:
 
 def _parse_markets(where: _Where, node: yaml.Node) -> dict[str, Market]:
     markets: dict[str, Market] = {}
-    for code, value in _mapping(where, node, "markets").items():
+    codes = _mapping(where, node, "markets")
+    for code, value in codes.items():
         name = f"markets.{code}"
         if not _MARKET_CODE.match(code):
-            raise where.error(value, name, "market codes are two capital letters, like TH")
+            raise where.error(
+                codes.key_nodes[code], name, "market codes are two capital letters, like TH"
+            )
         fields = _mapping(where, value, name)
         _check_keys(where, fields, {"name", "languages"}, name)
         languages = (
@@ -268,14 +480,13 @@ def _parse_sources(where: _Where, node: yaml.Node, markets: dict[str, Market]) -
     sources: list[Source] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(node.value):
-        label = f"sources[{i}]"
-        fields = _mapping(where, item, label)
+        fields = _mapping(where, item, f"sources[{i}]")
+        label = _item_label(where, fields, "sources", i)
         _check_keys(where, fields, {"name", "url", "market", "language", "type", "articles"}, label)
         for required in ("name", "url", "market"):
             if required not in fields:
                 raise where.error(item, f"{label}.{required}", "missing")
         name = _str(where, fields["name"], f"{label}.name")
-        label = f"sources[{name}]"
         if not _SOURCE_NAME.match(name):
             raise where.error(
                 fields["name"], f"{label}.name", "use lower-case letters, digits and '-' only"
@@ -324,6 +535,13 @@ def _parse_sources(where: _Where, node: yaml.Node, markets: dict[str, Market]) -
     return sources
 
 
+def _item_label(where: _Where, fields: _Fields, section: str, index: int) -> str:
+    """`sources[name]` once the item's name is known, else `sources[index]`."""
+    if "name" not in fields:
+        return f"{section}[{index}]"
+    return f"{section}[{_str(where, fields['name'], f'{section}[{index}].name')}]"
+
+
 _WATCHLIST_KEYS = {
     "name", "category", "severity", "markets", "terms", "query", "context", "near",
     "exclude", "fold_diacritics", "languages",
@@ -338,13 +556,12 @@ def _parse_watchlists(
     watchlists: list[Watchlist] = []
     seen: set[str] = set()
     for i, item in enumerate(node.value):
-        label = f"watchlists[{i}]"
-        fields = _mapping(where, item, label)
+        fields = _mapping(where, item, f"watchlists[{i}]")
+        label = _item_label(where, fields, "watchlists", i)
         _check_keys(where, fields, _WATCHLIST_KEYS, label)
         if "name" not in fields:
             raise where.error(item, f"{label}.name", "missing")
         name = _str(where, fields["name"], f"{label}.name")
-        label = f"watchlists[{name}]"
         if name in seen:
             raise where.error(fields["name"], f"{label}.name", "duplicate watchlist name")
         seen.add(name)
@@ -370,23 +587,7 @@ def _parse_watchlists(
                         f"{label}.markets",
                         f"unknown market {code!r} (known: {', '.join(markets)})",
                     )
-        terms: dict[str, tuple[str, ...]] = {}
-        if "terms" in fields:
-            terms_node = fields["terms"]
-            if isinstance(terms_node, yaml.SequenceNode):
-                # A flat list is allowed: each term's script picks its rules anyway.
-                terms["any"] = _str_list(where, terms_node, f"{label}.terms")
-            else:
-                for lang, lang_node in _mapping(where, terms_node, f"{label}.terms").items():
-                    if lang not in TERM_LANGUAGES:
-                        raise where.error(
-                            lang_node,
-                            f"{label}.terms.{lang}",
-                            f"unknown language (known: {', '.join(TERM_LANGUAGES)})",
-                        )
-                    terms[lang] = _str_list(where, lang_node, f"{label}.terms.{lang}")
-            if not any(terms.values()):
-                raise where.error(terms_node, f"{label}.terms", "must not be empty")
+        terms = _parse_terms(where, fields["terms"], f"{label}.terms") if "terms" in fields else {}
         query = None
         if "query" in fields:
             query = _str(where, fields["query"], f"{label}.query")
@@ -396,13 +597,17 @@ def _parse_watchlists(
         if not terms and not query:
             raise where.error(item, label, "a watchlist needs terms or a query (it has neither)")
         context = (
-            _str_list(where, fields["context"], f"{label}.context") if "context" in fields else ()
+            _term_list(where, fields["context"], f"{label}.context") if "context" in fields else ()
         )
-        near = _int(where, fields["near"], f"{label}.near") if "near" in fields else None
+        near = (
+            _int(where, fields["near"], f"{label}.near", bounds=NEAR_RANGE)
+            if "near" in fields
+            else None
+        )
         if near is not None and not context:
             raise where.error(fields["near"], f"{label}.near", "near needs a context list")
         exclude = (
-            _str_list(where, fields["exclude"], f"{label}.exclude") if "exclude" in fields else ()
+            _term_list(where, fields["exclude"], f"{label}.exclude") if "exclude" in fields else ()
         )
         fold = (
             _bool(where, fields["fold_diacritics"], f"{label}.fold_diacritics")
@@ -437,9 +642,27 @@ def _parse_watchlists(
     return watchlists
 
 
-def _check_query(where: _Where, node: yaml.Node, field_name: str, query: str) -> None:
-    from adwatch.rules import parse_query
+def _parse_terms(where: _Where, node: yaml.Node, field_name: str) -> dict[str, tuple[str, ...]]:
+    """Terms by language; a flat list (or one string) is the `any` group."""
+    if not isinstance(node, yaml.MappingNode):
+        # A flat list is allowed: each term's script picks its rules anyway.
+        return {"any": _term_list(where, node, field_name)}
+    terms: dict[str, tuple[str, ...]] = {}
+    groups = _mapping(where, node, field_name)
+    for lang, lang_node in groups.items():
+        if lang not in TERM_LANGUAGES:
+            raise where.error(
+                groups.key_nodes[lang],
+                f"{field_name}.{lang}",
+                f"unknown language (known: {', '.join(TERM_LANGUAGES)})",
+            )
+        terms[lang] = _term_list(where, lang_node, f"{field_name}.{lang}")
+    if not terms:
+        raise where.error(node, field_name, "must not be empty")
+    return terms
 
+
+def _check_query(where: _Where, node: yaml.Node, field_name: str, query: str) -> None:
     try:
         parse_query(query)
     except QueryError as exc:
@@ -452,24 +675,15 @@ _TOP_KEYS = {"version", "store", "fetch", "markets", "sources", "watchlists"}
 def parse_config(text: str, path: Path) -> Config:
     """Return the Config in `text`, read from `path`; raise ConfigError on any problem."""
     where = _Where(path)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = " ".join(str(exc.problem or exc).split())
-        raise ConfigError(f"{path}{line}: not valid YAML: {problem}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
-    if root is None:
-        raise ConfigError(f"{path}: the file is empty")
+    root = _compose(text, path)
+    _TreeCheck(where).visit(root, "")
     fields = _mapping(where, root, "(top level)")
     _check_keys(where, fields, _TOP_KEYS, "(top level)")
     if "version" in fields:
         version = _value(where, fields["version"], "version")
         if version != 1:
             raise where.error(
-                fields["version"], "version", f"this adwatch reads version 1, got {version!r}"
+                fields["version"], "version", f"this adwatch reads version 1, got {_show(version)}"
             )
     store_name = _str(where, fields["store"], "store") if "store" in fields else "adwatch.db"
     fetch = _parse_fetch(where, fields["fetch"]) if "fetch" in fields else FetchSettings()
@@ -479,9 +693,17 @@ def parse_config(text: str, path: Path) -> Config:
     if "sources" not in fields:
         raise where.error(root, "sources", "missing")
     sources = _parse_sources(where, fields["sources"], markets)
+    if not sources:
+        where.warn(fields["sources"], "sources", "none configured: a scan has nothing to fetch")
     watchlists = (
         _parse_watchlists(where, fields["watchlists"], markets) if "watchlists" in fields else []
     )
+    if not watchlists:
+        where.warn(
+            fields.get("watchlists"),
+            "watchlists",
+            "none configured: a scan stores articles but finds no hits",
+        )
     store = Path(store_name).expanduser()
     if not store.is_absolute():
         store = path.parent / store
@@ -492,7 +714,42 @@ def parse_config(text: str, path: Path) -> Config:
         markets=markets,
         sources=sources,
         watchlists=watchlists,
+        warnings=tuple(where.warnings),
     )
+
+
+def _compose(text: str, path: Path) -> yaml.Node:
+    """The YAML node tree of `text` (safe: nothing is constructed yet)."""
+    try:
+        if _FAST_LOADER is None:
+            root = yaml.compose(text, Loader=_BoundedLoader)
+        else:
+            _check_nesting(text)  # libyaml composes recursively too, in C: bound it first
+            root = yaml.compose(text, Loader=_FAST_LOADER)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = " ".join(str(exc.problem or exc).split())
+        raise ConfigError(f"{path}{line}: not valid YAML: {problem}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
+    if root is None:
+        raise ConfigError(f"{path}: the file is empty")
+    return root
+
+
+def _check_nesting(text: str) -> None:
+    """Raise ComposerError where `text` nests deeper than MAX_NESTING (one pass of events)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_FAST_LOADER):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_NESTING} levels deep", event.start_mark
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def resolve_config_path(option: str | Path | None) -> Path:
@@ -504,7 +761,7 @@ def load_config(path: str | Path | None = None, *, db: str | Path | None = None)
     """Read and validate the config; `db` (or $ADWATCH_DB) overrides its store path."""
     config_path = resolve_config_path(path)
     try:
-        text = config_path.read_text(encoding="utf-8-sig")
+        text = _read_config_text(config_path)
     except FileNotFoundError:
         raise ConfigError(
             f"{config_path}: config file not found (run `adwatch init` to write one)"
@@ -518,15 +775,27 @@ def load_config(path: str | Path | None = None, *, db: str | Path | None = None)
     config = parse_config(text, config_path)
     override = db or os.environ.get(DB_ENV)
     if override:
-        config = Config(
-            path=config.path,
-            store=Path(override).expanduser(),
-            fetch=config.fetch,
-            markets=config.markets,
-            sources=config.sources,
-            watchlists=config.watchlists,
-        )
+        config = replace(config, store=Path(override).expanduser())
     return config
+
+
+def _read_config_text(path: Path) -> str:
+    """The file's text; a file over MAX_CONFIG_BYTES is refused before it is parsed.
+
+    At most one byte more than the limit is read, so a huge file, a device or a pipe
+    given by mistake costs nothing.
+    """
+    with path.open("rb") as stream:
+        data = stream.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            size = os.fstat(stream.fileno()).st_size  # 0 for a device or a pipe
+            found = (
+                f"{size} bytes (at most {MAX_CONFIG_BYTES})"
+                if size > MAX_CONFIG_BYTES
+                else f"more than {MAX_CONFIG_BYTES} bytes"
+            )
+            raise ConfigError(f"{path}: too large for a config file: {found}")
+    return data.decode("utf-8-sig")
 
 
 def resolve_store_path(config_path: str | Path | None, db: str | Path | None) -> Path:

@@ -26,7 +26,18 @@ import ahocorasick  # ships no type hints
 
 from adwatch.config import Watchlist
 from adwatch.models import Match
-from adwatch.rules import And, Leaf, Near, Node, Not, Or, leaf_label, leaves, parse_query
+from adwatch.rules import (
+    And,
+    Leaf,
+    Near,
+    Node,
+    Not,
+    Or,
+    leaf_label,
+    leaves,
+    parse_query,
+    split_term,
+)
 from adwatch.segment import (
     char_script,
     is_myanmar,
@@ -114,14 +125,20 @@ class Matcher:
         query = self._queries[index]
         if query is None:
             for term in dict.fromkeys(watchlist.all_terms()):
-                self._add_use(term, False, form, _Use(index, _TERM, term))
+                self._add_term(term, form, _Use(index, _TERM, term))
         else:
             for leaf in dict.fromkeys(leaves(query)):
                 self._add_use(leaf.text, leaf.wildcard, form, _Use(index, _LEAF, leaf))
         for word in dict.fromkeys(watchlist.context):
-            self._add_use(word, False, form, _Use(index, _CONTEXT, word))
+            self._add_term(word, form, _Use(index, _CONTEXT, word))
         for word in dict.fromkeys(watchlist.exclude):
-            self._add_use(word, False, form, _Use(index, _EXCLUDE, word))
+            self._add_term(word, form, _Use(index, _EXCLUDE, word))
+
+    def _add_term(self, term: str, form: int, use: _Use) -> None:
+        # A trailing `*` in a list is the query's prefix (`deepfake*`), so the same word
+        # finds the same hits in `terms:` as in `query:`; the hit is named as written.
+        words, prefix = split_term(term)
+        self._add_use(words, prefix, form, use)
 
     def _add_use(self, text: str, prefix: bool, form: int, use: _Use) -> None:
         key = normalize_term(text, fold_diacritics=form == _FOLDED).strip()

@@ -10,6 +10,9 @@
 Precedence is NOT > NEAR > AND > OR. Keywords are upper-case; `and`, `or`, `not`
 in lower case are ordinary words. Two terms side by side are an error: words that
 belong together go in quotes. docs/matching.md is the user's reference.
+
+Watchlist `terms`, `context` and `exclude` lists are literal text, except that a
+trailing `*` means what it means here (`split_term`).
 """
 
 from __future__ import annotations
@@ -217,26 +220,62 @@ def _near_token(word: str, start: int) -> _Token:
 
 def _strip_wildcard(text: str, offset: int) -> tuple[str, bool]:
     """`text` without its trailing `*`, and whether it had one; a misplaced `*` is an error."""
+    problem = _wildcard_problem(text)
+    if problem is not None:
+        raise _error(offset + problem.position, problem.expected, repr(text), problem.hint)
+    return _without_star(text)
+
+
+def _without_star(text: str) -> tuple[str, bool]:
+    """`text` without its (well-placed) trailing `*`, and whether it had one."""
+    if "*" not in text:
+        return text, False
+    return text.rstrip()[:-1], True
+
+
+@dataclass(frozen=True)
+class _WildcardProblem:
+    position: int  # of the offending '*'
+    expected: str
+    hint: str = ""
+
+
+def _wildcard_problem(text: str) -> _WildcardProblem | None:
+    """What is wrong with the `*` in `text`, if anything: only a trailing one is allowed."""
     star = text.find("*")
     if star < 0:
-        return text, False
+        return None
     body = text.rstrip()
     if star != len(body) - 1:
-        raise _error(offset + star, "'*' only at the end of a word", repr(text))
+        return _WildcardProblem(star, "'*' only at the end of a word")
     stem = body[:-1]
     last_word = stem.split()[-1] if stem.strip() else ""
     if not last_word or stem != stem.rstrip():
-        raise _error(offset + star, "a word right before '*'", repr(text))
+        return _WildcardProblem(star, "a word right before '*'")
     if not _WILDCARD_STEM.fullmatch(last_word):
-        raise _error(
-            offset + star,
+        return _WildcardProblem(
+            star,
             "a word in plain Latin letters before '*'",
-            repr(text),
             "Thai, Burmese and Vietnamese words take no wildcard: list the forms you mean",
         )
     if sum(c.isalnum() for c in last_word) < MIN_WILDCARD_STEM:
-        raise _error(offset + star, f"at least {MIN_WILDCARD_STEM} letters before '*'", repr(text))
-    return stem, True
+        return _WildcardProblem(star, f"at least {MIN_WILDCARD_STEM} letters before '*'")
+    return None
+
+
+def split_term(term: str) -> tuple[str, bool]:
+    """The words of a watchlist term, and whether its last word is a prefix (`deepfake*`).
+
+    A term is literal text except for a trailing `*`, which means what it means in a
+    query. Raises QueryError (position: the `*`) for any `*` a query would refuse.
+    """
+    problem = _wildcard_problem(term)
+    if problem is not None:
+        hint = f" ({problem.hint})" if problem.hint else ""
+        raise QueryError(
+            f"expected {problem.expected}, got {term!r}{hint}", position=problem.position
+        )
+    return _without_star(term)
 
 
 def _has_letter(text: str) -> bool:
