@@ -724,3 +724,30 @@ def test_parse_date(value: str, expected: str) -> None:
 )
 def test_unparseable_dates_are_none(value: str) -> None:
     assert parse_date(value) is None
+
+
+# ─── a feed saved on disk may link to pages saved beside it ──────────────────────────────
+
+LOCAL_LINKS = (
+    '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Saved</title>'
+    "<item><title>Beside</title><link>news/a.html</link></item>"
+    "<item><title>Up</title><link>../secret.html</link></item>"
+    "<item><title>Encoded up</title><link>news/%2e%2e/%2e%2e/secret.html</link></item>"
+    "<item><title>Elsewhere</title><link>file:///etc/passwd</link></item>"
+    "</channel></rss>"
+)
+
+
+def test_a_feed_read_from_a_file_links_to_pages_in_its_own_folder_only(tmp_path: Path) -> None:
+    folder = (tmp_path / "saved").as_uri()
+    feed = parse_feed(fetched(LOCAL_LINKS.encode(), url=f"{folder}/rss.xml"))
+    assert {e.title: e.url for e in feed.entries if e.has_page} == {
+        "Beside": f"{folder}/news/a.html"
+    }
+    assert len(feed.entries) == 4  # the others are kept from the feed's text
+
+
+def test_a_feed_served_over_http_never_links_to_files() -> None:
+    feed = parse_feed(fetched(LOCAL_LINKS.encode(), url="https://feeds.example/rss.xml"))
+    assert {e.title for e in feed.entries if e.has_page} == {"Beside", "Up", "Encoded up"}
+    assert all(e.url.startswith("https://feeds.example/") for e in feed.entries)

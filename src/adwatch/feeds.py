@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import zlib
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_tz
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from adwatch.dates import iso_utc
 from adwatch.encodings import (
@@ -255,11 +258,7 @@ def parse_feed(result: FetchResult, *, max_entries: int = 200) -> ParsedFeed:
     xml, unclosed = close_unclosed_cdata(decoded.text)
     parsed = feedparser.parse(
         io.BytesIO(_as_utf8_xml(decoded, xml)),
-        response_headers={
-            "content-type": "application/xml; charset=utf-8",
-            # relative links resolve against the feed's own URL
-            "content-location": result.final_url,
-        },
+        response_headers=_feed_headers(result.final_url),
         # strip_html keeps only text (script and style dropped), so feedparser's HTML
         # sanitiser and link rewriting inside summaries are wasted work: 40% of its time
         sanitize_html=False,
@@ -293,6 +292,15 @@ def parse_feed(result: FetchResult, *, max_entries: int = 200) -> ParsedFeed:
     )
 
 
+def _feed_headers(feed_url: str) -> dict[str, str]:
+    headers = {"content-type": "application/xml; charset=utf-8"}
+    if is_http_url(feed_url):
+        # relative links resolve against the feed's own URL. Not for a file: feedparser
+        # turns file:///a/b into file://a/b; canonical_url resolves those links instead.
+        headers["content-location"] = feed_url
+    return headers
+
+
 class _Candidate:
     """A feed entry with what deduplication needs: its freshness and its document order."""
 
@@ -320,7 +328,7 @@ def _feed_entries(
         raw_id = str(raw.get("id") or "").strip()
         title = nfc(_text_of(raw, "title"))
         summary = nfc(_entry_summary(raw))
-        has_page = is_http_url(url)
+        has_page = is_http_url(url) or is_local_page(url, base)
         if not has_page:
             if not (title or summary):
                 continue  # nothing to read and nowhere to read it
@@ -341,6 +349,22 @@ def _feed_entries(
         freshness = max(filter(None, (published, updated)), default=None)
         candidates.append(_Candidate(entry, freshness, order))
     return candidates, linkless
+
+
+def is_local_page(url: str, feed_url: str) -> bool:
+    """True when a feed read from a file links to a file in the feed's folder or below.
+
+    Such a page is read from disk like the feed (saved feeds and pages, the demo's
+    sample site). Any other file link stays text: a saved feed is still untrusted, and
+    a link to file:///etc/passwd in it must never be read.
+    """
+    feed, page = urlsplit(feed_url), urlsplit(url)
+    if feed.scheme != "file" or page.scheme != "file" or page.netloc not in ("", "localhost"):
+        return False
+    # Decoded and normalised first, so neither %2e%2e nor ../ can climb out of the folder.
+    folder = os.path.dirname(os.path.normpath(url2pathname(feed.path)))
+    target = os.path.normpath(url2pathname(page.path))
+    return os.path.commonpath([folder, target]) == folder and target != folder
 
 
 def entry_url_without_link(feed_url: str, identity: str) -> str:
