@@ -89,8 +89,10 @@ _CHAR_FOLD = _char_fold_table()
 _CHAR_FOLD_RE = re.compile("[" + "".join(map(re.escape, _CHAR_FOLD)) + "]")
 
 # After NFD, combining marks that follow a Latin letter: the diacritics fold_diacritics drops.
+# A lookbehind, not a group put back with r"\1": that template costs a Python call per
+# accented letter, two thirds of the time to fold a Vietnamese article.
 _LATIN_MARKS_RE = re.compile(
-    "([A-Za-z\u00aa\u00ba\u00c0-\u024f\u1e00-\u1eff\u2c60-\u2c7f\ua720-\ua7ff])"
+    "(?<=[A-Za-z\u00aa\u00ba\u00c0-\u024f\u1e00-\u1eff\u2c60-\u2c7f\ua720-\ua7ff])"
     "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+"
 )
 
@@ -249,7 +251,7 @@ def _fold_clusters(text: str, fold_diacritics: bool) -> str:
         text = _nfc(_MARK_ORDER_RE.sub(_fix_mark_order, text))
     if fold_diacritics:
         text = unicodedata.normalize("NFD", text)
-        text = _LATIN_MARKS_RE.sub(r"\1", text).replace("đ", "d")
+        text = _LATIN_MARKS_RE.sub("", text).replace("đ", "d")
         text = unicodedata.normalize("NFC", text)
     return text
 
