@@ -35,6 +35,7 @@ def test_every_command_of_the_design_is_registered() -> None:
     assert COMMANDS == sorted(
         [
             "init",
+            "demo",
             "check",
             "scan",
             "rematch",
