@@ -494,6 +494,7 @@ class ArticleHits:
     severity: str  # the highest of its hits
     watchlists: tuple[str, ...]
     hit_ids: tuple[int, ...]
+    published_at: str | None = None  # the article's own date, when its feed or page gave one
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -507,8 +508,8 @@ def list_articles_with_hits(
     rank = _SEVERITY_RANK_SQL.format(col="h.severity")
     sql = (
         "SELECT h.article_id, MAX(h.found_at) AS newest, a.market, a.language, a.title, a.url, "
-        f"a.source, MAX({rank}), json_group_array(DISTINCT h.watchlist), json_group_array(h.id) "
-        "FROM hits h CROSS JOIN articles a ON a.id = h.article_id "
+        f"a.source, MAX({rank}), json_group_array(DISTINCT h.watchlist), json_group_array(h.id), "
+        "a.published_at FROM hits h CROSS JOIN articles a ON a.id = h.article_id "
         f"{_where(conditions)} GROUP BY h.article_id ORDER BY newest DESC, h.article_id DESC"
     )
     if limit:
@@ -528,6 +529,7 @@ def list_articles_with_hits(
                 severity=SEVERITIES[row[7]],
                 watchlists=tuple(sorted(json.loads(row[8]))),
                 hit_ids=tuple(sorted(json.loads(row[9]), reverse=True)),
+                published_at=row[10],
             )
         )
     return rows

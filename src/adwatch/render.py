@@ -3,20 +3,29 @@
 Text from the web (titles, snippets, error reasons quoting a server) is untrusted:
 it goes through `clean` and is passed to rich as `Text`, never as markup, so no
 ANSI escape, control character or rich markup from a page reaches the terminal.
+
+adwatch lays out its tables and boxes itself and hands rich finished lines
+(`Layout`): rich measures text with tables that count a Burmese spacing vowel
+sign or medial as taking no column, so rich-drawn Burmese rows ran past the
+terminal's edge and wrapped. Every cell is measured, cut and padded with
+`adwatch.textwidth`, which counts them as terminals do, and is cut only where no
+Thai cluster, Burmese syllable or letter with its marks is split.
+docs/terminal.md explains the rules.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
-from rich import box
-from rich.console import Console, Group, RenderableType
-from rich.panel import Panel
-from rich.table import Table
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.segment import Segment
 from rich.text import Text
+
+from adwatch.textwidth import ELLIPSIS, display_width, truncation_end, wrap_spans
 
 if TYPE_CHECKING:
     # Types only: importing query (and the store behind it) here would slow every
@@ -61,12 +70,273 @@ def is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
+# --- layout: adwatch measures, cuts and pads; rich only prints -------------------------
+
+
+class Layout:
+    """Lines laid out for the console's width when printed; rich neither wraps nor pads them.
+
+    `width`, when given, is the most columns to use even on a wider console.
+    """
+
+    def __init__(self, build: Callable[[int], list[Text]], *, width: int | None = None) -> None:
+        self.build = build
+        self.width = width
+
+    def lines(self, width: int) -> list[Text]:
+        """The lines at `width` columns, each at most that wide."""
+        width = max(1, width if self.width is None else min(self.width, width))
+        return [fit_text(line, width) for line in self.build(width)]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines(options.max_width):
+            yield from line.render(console)
+            yield Segment.line()
+
+
+def text_width(text: Text) -> int:
+    return display_width(text.plain)
+
+
+def fit_text(text: Text, width: int) -> Text:
+    """`text` cut to `width` columns with an ellipsis, never inside a cluster or syllable."""
+    end = truncation_end(text.plain, width)
+    if end is None:
+        return text
+    if width < display_width(ELLIPSIS):
+        return text[:0]
+    cut = text[:end]
+    cut.append(ELLIPSIS)
+    return cut
+
+
+def wrap_text(text: Text, width: int) -> list[Text]:
+    """`text` as lines of at most `width` columns; a newline in it starts a new line."""
+    lines: list[Text] = []
+    for paragraph in text.split("\n", allow_blank=True):
+        spans = wrap_spans(paragraph.plain, width)
+        lines.extend(paragraph[start:end] for start, end in spans)
+        if not spans:
+            lines.append(Text())
+    return lines
+
+
+def _padded(text: Text, width: int, justify: str = "left") -> Text:
+    padding = " " * max(0, width - text_width(text))
+    if justify == "right":
+        return Text(padding).append_text(text)
+    return Text().append_text(text).append(padding)
+
+
+@dataclass(frozen=True)
+class Column:
+    """How one table column takes its share of the width.
+
+    A column with `ratio` 0 is as wide as its widest cell (up to `max_width`); the
+    columns with a ratio share what is left, in proportion, down to `min_width`.
+    A `wrap` column breaks long cells into lines; the others cut them with "…".
+    When even the narrowest layout does not fit, columns with a `drop` rank are
+    left out, the highest rank first.
+    """
+
+    header: str
+    justify: Literal["left", "right"] = "left"
+    ratio: int = 0
+    min_width: int = 1
+    max_width: int | None = None
+    wrap: bool = False
+    drop: int = 0
+
+
+_GAP = "  "
+Row = list[Text | str]
+
+
+def _cell_width(cell: Text) -> int:
+    return max(display_width(line) for line in cell.plain.split("\n"))
+
+
+def _natural_widths(columns: Sequence[Column], rows: Sequence[Sequence[Text]]) -> list[int]:
+    widths = []
+    for index, column in enumerate(columns):
+        width = max([display_width(column.header), *(_cell_width(row[index]) for row in rows)])
+        widths.append(width if column.max_width is None else min(width, column.max_width))
+    return widths
+
+
+def _share(room: int, columns: Sequence[Column], natural: Sequence[int]) -> list[int]:
+    """Widths for the sharing columns: `room` in proportion to their ratios.
+
+    A column that needs less than its share takes what it needs and leaves the
+    rest to the others.
+    """
+    widths = list(natural)
+    pending = list(range(len(columns)))
+    while pending:
+        total = sum(columns[i].ratio for i in pending)
+        settled = [i for i in pending if natural[i] * total <= room * columns[i].ratio]
+        if not settled:
+            break
+        for i in settled:
+            room -= natural[i]
+            pending.remove(i)
+    if pending:
+        total = sum(columns[i].ratio for i in pending)
+        floor = [min(natural[i], columns[i].min_width) for i in range(len(columns))]
+        for i in pending:
+            widths[i] = max(floor[i], room * columns[i].ratio // total)
+        # A column raised to its minimum takes from the others, down to theirs.
+        while sum(widths[i] for i in pending) > room:
+            wider = [i for i in pending if widths[i] > floor[i]]
+            if not wider:
+                break
+            widths[max(wider, key=lambda i: widths[i] - floor[i])] -= 1
+        leftover = room - sum(widths[i] for i in pending)
+        for i in pending:
+            extra = min(max(0, leftover), natural[i] - widths[i])
+            widths[i] += extra
+            leftover -= extra
+    return widths
+
+
+def column_widths(
+    columns: Sequence[Column], rows: Sequence[Sequence[Text]], room: int
+) -> list[int]:
+    """Each column's width so that together they take at most `room` columns if they can."""
+    natural = _natural_widths(columns, rows)
+    if sum(natural) <= room:
+        return natural
+    sharing = [i for i, column in enumerate(columns) if column.ratio]
+    fixed = sum(w for i, w in enumerate(natural) if i not in sharing)
+    shares = _share(room - fixed, [columns[i] for i in sharing], [natural[i] for i in sharing])
+    widths = list(natural)
+    for i, width in zip(sharing, shares, strict=True):
+        widths[i] = width
+    return widths
+
+
+def _kept_columns(
+    columns: Sequence[Column], rows: Sequence[Sequence[Text]], width: int
+) -> list[int]:
+    """The columns that fit `width` at their narrowest, leaving out `drop` ranks as needed."""
+    natural = _natural_widths(columns, rows)
+    narrowest = [
+        min(n, c.min_width) if c.ratio else n for c, n in zip(columns, natural, strict=True)
+    ]
+    kept = list(range(len(columns)))
+    while True:
+        needed = 1 + sum(narrowest[i] for i in kept) + len(_GAP) * (len(kept) - 1)
+        droppable = [i for i in kept if columns[i].drop]
+        if needed <= width or not droppable:
+            return kept
+        kept.remove(max(droppable, key=lambda i: columns[i].drop))
+
+
+def _row_lines(
+    cells: Sequence[Text], columns: Sequence[Column], widths: Sequence[int]
+) -> list[list[Text]]:
+    """One row's lines, each a list of padded cells."""
+    pieces = [
+        wrap_text(cell, width) if column.wrap else [fit_text(cell, width)]
+        for cell, column, width in zip(cells, columns, widths, strict=True)
+    ]
+    height = max(len(piece) for piece in pieces)
+    return [
+        [
+            _padded(piece[line] if line < len(piece) else Text(), width, column.justify)
+            for piece, column, width in zip(pieces, columns, widths, strict=True)
+        ]
+        for line in range(height)
+    ]
+
+
+def _header(columns: Sequence[Column], widths: Sequence[int]) -> list[Text]:
+    return [
+        _padded(fit_text(Text(c.header, "bold"), w), w, c.justify)
+        for c, w in zip(columns, widths, strict=True)
+    ]
+
+
+def _joined(parts: Sequence[Text], separator: str, *, style: str = "") -> Text:
+    line = Text()
+    for index, part in enumerate(parts):
+        if index:
+            line.append(separator)
+        line.append_text(part)
+    if style:
+        line.stylize(style)
+    return line
+
+
+def layout_table(
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[Text | str]],
+    width: int,
+    *,
+    row_styles: Sequence[str] = (),
+) -> list[Text]:
+    """A table as lines: a bold header, a rule under it, then the rows; no borders.
+
+    Columns are two spaces apart after a one-space margin. Lines end without
+    padding.
+    """
+    cells = [[cell if isinstance(cell, Text) else Text(cell) for cell in row] for row in rows]
+    kept = _kept_columns(columns, cells, width)
+    columns = [columns[i] for i in kept]
+    cells = [[row[i] for i in kept] for row in cells]
+    room = width - 1 - len(_GAP) * (len(columns) - 1)
+    widths = column_widths(columns, cells, room)
+    lines = [Text(" ").append_text(_joined(_header(columns, widths), _GAP))]
+    lines.append(Text(" " + "─" * (sum(widths) + len(_GAP) * (len(columns) - 1))))
+    for index, row in enumerate(cells):
+        style = row_styles[index] if index < len(row_styles) else ""
+        for parts in _row_lines(row, columns, widths):
+            lines.append(Text(" ").append_text(_joined(parts, _GAP, style=style)))
+    for line in lines:
+        line.rstrip()
+    return lines
+
+
+def layout_boxed_table(
+    columns: Sequence[Column], rows: Sequence[Sequence[Text | str]], width: int
+) -> list[Text]:
+    """A table as lines with a border around every cell."""
+    cells = [[cell if isinstance(cell, Text) else Text(cell) for cell in row] for row in rows]
+    widths = column_widths(columns, cells, width - 1 - 3 * len(columns))
+
+    def rule(left: str, middle: str, right: str) -> Text:
+        return Text(left + middle.join("─" * (w + 2) for w in widths) + right)
+
+    def row_line(parts: Sequence[Text]) -> Text:
+        return Text("│ ").append_text(_joined(parts, " │ ")).append(" │")
+
+    lines = [rule("┌", "┬", "┐"), row_line(_header(columns, widths)), rule("├", "┼", "┤")]
+    for row in cells:
+        lines.extend(row_line(parts) for parts in _row_lines(row, columns, widths))
+    lines.append(rule("└", "┴", "┘"))
+    return lines
+
+
+def layout_box(title: str, content: Text, width: int) -> list[Text]:
+    """`content` wrapped inside a rounded box `width` columns wide, `title` on its top edge."""
+    inner = max(1, width - 4)
+    heading = fit_text(Text(f" {title} "), max(0, width - 3))
+    top = Text("╭─").append_text(heading)
+    top.append("─" * max(0, width - 3 - text_width(heading)) + "╮")
+    lines = [top]
+    for line in wrap_text(content, inner):
+        lines.append(Text("│ ").append_text(_padded(line, inner)).append(" │"))
+    lines.append(Text("╰" + "─" * max(0, width - 2) + "╯"))
+    return lines
+
+
 # --- the analyst's views (hits, show, search, trends, sources) --------------------------
 
 SEVERITY_STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "dim"}
 STATUS_STYLES = {"new": "", "reviewing": "cyan", "escalated": "bold magenta", "dismissed": "dim"}
 MATCH_STYLE = "bold black on yellow"
 SPARK_BARS = "▁▂▃▄▅▆▇█"
+UNKNOWN_DATE = "—"
 
 
 def short_time(value: str | None) -> str:
@@ -84,81 +354,102 @@ def _status(value: str) -> Text:
 
 SEVERITY_SHORT = {"critical": "crit", "high": "high", "medium": "med", "low": "low"}
 COMPACT_BELOW = 110  # terminal columns under which tables drop the year and abbreviate
+SOURCES_COMPACT_BELOW = 140  # `sources` has more fixed columns than the others
 
 
 def _found(value: str, compact: bool) -> str:
     return short_time(value)[5:] if compact else short_time(value)
 
 
-def _table(width: int) -> Table:
-    return Table(
-        expand=True,
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        header_style="bold",
-        collapse_padding=width < COMPACT_BELOW,  # one space between columns, not two
-    )
+def _published(published_at: str | None, found_at: str, compact: bool) -> Text:
+    """The article's publication day (UTC); compact tables drop the year it shares with `found_at`.
 
-
-def render_hits_table(hits: Sequence[Hit], *, width: int = 120) -> Table:
-    """Hits as one line each, fitted to `width` columns; dismissed hits dimmed.
-
-    Below COMPACT_BELOW columns the found time drops its year and severities are
-    abbreviated, so the title keeps room on an 80-column terminal.
+    An article whose feed and page gave no date shows UNKNOWN_DATE, never another time.
     """
+    if not published_at:
+        return Text(UNKNOWN_DATE, "dim")
+    day = clean(published_at)[:10]
+    return Text(day[5:] if compact and day[:4] == found_at[:4] else day)
+
+
+def render_hits_table(hits: Sequence[Hit], *, width: int | None = None) -> Layout:
+    """Hits as one line each, fitted to the console (or `width`); dismissed hits dimmed.
+
+    `found` is when adwatch found the hit, `published` the article's own date. Below
+    COMPACT_BELOW columns times drop the year (published keeps it when it differs
+    from found), severities are abbreviated and the language column is left out.
+    """
+    return Layout(lambda w: _hits_lines(hits, w), width=width)
+
+
+def _hits_lines(hits: Sequence[Hit], width: int) -> list[Text]:
     compact = width < COMPACT_BELOW
-    table = _table(width)
-    table.add_column("id", justify="right", no_wrap=True)
-    table.add_column("found (UTC)", no_wrap=True)
-    table.add_column("mkt", no_wrap=True)
-    table.add_column("ln" if compact else "lang", no_wrap=True)
-    table.add_column("sev" if compact else "severity", no_wrap=True)
-    table.add_column(
-        "watchlist", no_wrap=True, overflow="ellipsis", max_width=14 if compact else 26
-    )
-    table.add_column("title", no_wrap=True, overflow="ellipsis", ratio=3, min_width=12)
-    table.add_column("matched", no_wrap=True, overflow="ellipsis", ratio=1, min_width=6)
+    columns = [
+        Column("id", "right"),
+        Column("found (UTC)"),
+        Column("pub" if compact else "published"),
+        Column("mkt", drop=3),
+        *([] if compact else [Column("lang", drop=4)]),
+        Column("sev" if compact else "severity", drop=1),
+        Column("watchlist", max_width=14 if compact else 26, drop=2),
+        Column("title", ratio=3, min_width=12),
+        Column("matched", ratio=1, min_width=7),
+    ]
+    rows: list[Row] = []
     for hit in hits:
         severity = SEVERITY_SHORT.get(hit.severity, hit.severity) if compact else hit.severity
-        table.add_row(
-            safe_text(hit.id, STATUS_STYLES.get(hit.status, "")),
-            _found(hit.found_at, compact),
-            safe_text(hit.market),
-            safe_text(hit.language or ""),
-            safe_text(severity, SEVERITY_STYLES.get(hit.severity, "")),
-            safe_text(hit.watchlist),
-            safe_text(hit.title),
-            safe_text(hit.matched_text, "bold"),
-            style="dim" if hit.status == "dismissed" else None,
+        rows.append(
+            [
+                safe_text(hit.id, STATUS_STYLES.get(hit.status, "")),
+                _found(hit.found_at, compact),
+                _published(hit.published_at, hit.found_at, compact),
+                safe_text(hit.market),
+                *([] if compact else [safe_text(hit.language or "")]),
+                safe_text(severity, SEVERITY_STYLES.get(hit.severity, "")),
+                safe_text(hit.watchlist),
+                safe_text(hit.title),
+                safe_text(hit.matched_text, "bold"),
+            ]
         )
-    return table
+    styles = ["dim" if hit.status == "dismissed" else "" for hit in hits]
+    return layout_table(columns, rows, width, row_styles=styles)
 
 
-def render_article_groups(groups: Sequence[ArticleHits], *, width: int = 120) -> Table:
-    """One line per article: its newest hit, highest severity and every watchlist."""
+def render_article_groups(groups: Sequence[ArticleHits], *, width: int | None = None) -> Layout:
+    """One line per article: its newest hit, its date, highest severity and every watchlist."""
+    return Layout(lambda w: _group_lines(groups, w), width=width)
+
+
+def _group_lines(groups: Sequence[ArticleHits], width: int) -> list[Text]:
     compact = width < COMPACT_BELOW
-    table = _table(width)
-    table.add_column("article", justify="right", no_wrap=True)
-    table.add_column("found (UTC)", no_wrap=True)
-    table.add_column("mkt", no_wrap=True)
-    table.add_column("ln" if compact else "lang", no_wrap=True)
-    table.add_column("sev" if compact else "severity", no_wrap=True)
-    table.add_column("hits", justify="right", no_wrap=True)
-    table.add_column("watchlists", no_wrap=True, overflow="ellipsis", ratio=2, min_width=10)
-    table.add_column("title", no_wrap=True, overflow="ellipsis", ratio=3, min_width=12)
+    columns = [
+        Column("article", "right"),
+        Column("found (UTC)"),
+        Column("pub" if compact else "published"),
+        Column("mkt", drop=4),
+        *([] if compact else [Column("lang", drop=5)]),
+        Column("sev" if compact else "severity", drop=2),
+        Column("hits", "right", drop=3),
+        Column("watchlists", ratio=2, min_width=10),
+        Column("title", ratio=3, min_width=12),
+    ]
+    rows: list[Row] = []
     for group in groups:
         severity = SEVERITY_SHORT.get(group.severity, group.severity) if compact else group.severity
-        table.add_row(
-            str(group.article_id),
-            _found(group.found_at, compact),
-            safe_text(group.market),
-            safe_text(group.language or ""),
-            safe_text(severity, SEVERITY_STYLES.get(group.severity, "")),
-            str(len(group.hit_ids)),
-            safe_text(", ".join(group.watchlists)),
-            safe_text(group.title),
+        rows.append(
+            [
+                str(group.article_id),
+                _found(group.found_at, compact),
+                _published(group.published_at, group.found_at, compact),
+                safe_text(group.market),
+                *([] if compact else [safe_text(group.language or "")]),
+                safe_text(severity, SEVERITY_STYLES.get(group.severity, "")),
+                str(len(group.hit_ids)),
+                safe_text(", ".join(group.watchlists)),
+                safe_text(group.title),
+            ]
         )
-    return table
+    return layout_table(columns, rows, width)
 
 
 def highlighted(context: Context) -> Text:
@@ -169,8 +460,12 @@ def highlighted(context: Context) -> Text:
     return text
 
 
-def render_hit_detail(detail: HitDetail) -> Group:
+def render_hit_detail(detail: HitDetail) -> Layout:
     """The `show` view: the article, the highlighted match, other hits, triage history."""
+    return Layout(lambda width: _detail_lines(detail, width))
+
+
+def _detail_head(detail: HitDetail) -> Text:
     hit = detail.hit
     head = Text()
     head.append_text(safe_text(f"hit {hit.id}", "bold"))
@@ -180,77 +475,115 @@ def render_hit_detail(detail: HitDetail) -> Group:
     head.append_text(safe_text(f"{hit.watchlist} ({hit.category})"))
     head.append("  status: ")
     head.append_text(_status(hit.status))
-    facts = Table.grid(padding=(0, 2))
-    facts.add_column(style="bold", no_wrap=True)
-    facts.add_column(overflow="fold")
-    facts.add_row("title", safe_text(hit.title, "bold"))
-    facts.add_row("source", safe_text(f"{hit.source or ''} · market {hit.market}"))
-    facts.add_row("url", safe_text(hit.url))
-    facts.add_row("language", safe_text(hit.language or "unknown"))
-    facts.add_row("published", safe_text(hit.published_at or "unknown"))
-    facts.add_row("found", safe_text(hit.found_at))
-    facts.add_row("term", safe_text(hit.term))
-    if hit.note:
-        facts.add_row("note", safe_text(hit.note))
-    parts: list[RenderableType] = [
-        head,
-        facts,
-        Panel(highlighted(detail.context), title="match in context", title_align="left"),
+    return head
+
+
+def _facts(detail: HitDetail) -> list[tuple[str, Text]]:
+    hit = detail.hit
+    facts = [
+        ("title", safe_text(hit.title, "bold")),
+        ("source", safe_text(f"{hit.source or ''} · market {hit.market}")),
+        ("url", safe_text(hit.url)),
+        ("language", safe_text(hit.language or "unknown")),
+        ("published", safe_text(hit.published_at or "unknown")),
+        ("found", safe_text(hit.found_at)),
+        ("term", safe_text(hit.term)),
     ]
+    if hit.note:
+        facts.append(("note", safe_text(hit.note)))
+    return facts
+
+
+def _detail_lines(detail: HitDetail, width: int) -> list[Text]:
+    lines = [fit_text(_detail_head(detail), width)]
+    facts = _facts(detail)
+    label_width = max(len(label) for label, _ in facts)
+    for label, value in facts:
+        for index, part in enumerate(wrap_text(value, max(1, width - label_width - 2))):
+            label_cell = Text(label if index == 0 else "", "bold")
+            lines.append(_padded(label_cell, label_width).append("  ").append_text(part))
+    lines += layout_box("match in context", highlighted(detail.context), width)
     if detail.other_hits:
-        others = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="other hits of this article",
-                       title_justify="left", header_style="bold")  # fmt: skip
-        for column in ("id", "watchlist", "severity", "matched", "status"):
-            others.add_column(column, overflow="fold")
-        for other in detail.other_hits:
-            others.add_row(
-                str(other.id),
-                safe_text(other.watchlist),
-                _severity(other.severity),
-                safe_text(other.matched_text, "bold"),
-                _status(other.status),
-            )
-        parts.append(others)
-    history = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="triage history",
-                    title_justify="left", header_style="bold")  # fmt: skip
-    for column in ("when (UTC)", "who", "change", "note"):
-        history.add_column(column, overflow="fold")
+        lines += [Text(), Text("other hits of this article", "bold")]
+        lines += _other_hits_lines(detail.other_hits, width)
+    lines += [Text(), Text("triage history", "bold")]
+    lines += _history_lines(detail, width)
+    return lines
+
+
+def _other_hits_lines(others: Sequence[Hit], width: int) -> list[Text]:
+    columns = [
+        Column("id"),
+        Column("watchlist", ratio=1, wrap=True),
+        Column("severity"),
+        Column("matched", ratio=1, wrap=True),
+        Column("status"),
+    ]
+    rows: list[Row] = [
+        [str(other.id), safe_text(other.watchlist), _severity(other.severity),
+         safe_text(other.matched_text, "bold"), _status(other.status)]
+        for other in others
+    ]  # fmt: skip
+    return layout_table(columns, rows, width)
+
+
+def _history_lines(detail: HitDetail, width: int) -> list[Text]:
+    columns = [
+        Column("when (UTC)"),
+        Column("who", ratio=1, wrap=True),
+        Column("change"),
+        Column("note", ratio=3, min_width=10, wrap=True),
+    ]
+    rows: list[Row] = []
     for entry in detail.history:
-        change = Text()
-        change.append_text(_status(entry.old_status or "?"))
+        change = _status(entry.old_status or "?")
         change.append(" → ")
         change.append_text(_status(entry.new_status))
-        history.add_row(
-            short_time(entry.at), safe_text(entry.who), change, safe_text(entry.note or "")
+        rows.append(
+            [short_time(entry.at), safe_text(entry.who), change, safe_text(entry.note or "")]
         )
     if not detail.history:
-        history.add_row("", "", Text("no changes yet", "dim"), "")
-    parts.append(history)
-    return Group(*parts)
+        rows.append(["", "", Text("no changes yet", "dim"), ""])
+    return layout_table(columns, rows, width)
 
 
-def render_search_results(results: Sequence[SearchResult]) -> Table:
-    """Articles found: title, then the first match in context, highlighted."""
-    table = Table(expand=True, box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
-    table.add_column("article", justify="right", no_wrap=True)
-    table.add_column("published", no_wrap=True)
-    table.add_column("mkt", no_wrap=True)
-    table.add_column("lang", no_wrap=True)
-    table.add_column("hits", justify="right", no_wrap=True)
-    table.add_column("title / match", ratio=1, overflow="fold")
+def render_search_results(results: Sequence[SearchResult]) -> Layout:
+    """Articles found: dates, then the title and the first match in context, highlighted.
+
+    `published` is the article's own date (UNKNOWN_DATE when its feed and page gave
+    none); `fetched` is when adwatch stored it. One is never shown for the other.
+    """
+    return Layout(lambda width: _search_lines(results, width))
+
+
+def _search_lines(results: Sequence[SearchResult], width: int) -> list[Text]:
+    compact = width < COMPACT_BELOW
+    columns = [
+        Column("article", "right"),
+        Column("published"),
+        Column("fetched", drop=4),
+        Column("mkt", drop=3),
+        Column("ln" if compact else "lang", drop=2),
+        Column("hits", "right", drop=1),
+        Column("title / match", ratio=1, min_width=16, wrap=True),
+    ]
+    rows: list[Row] = []
     for result in results:
         cell = safe_text(result.title, "bold")
         cell.append("\n")
         cell.append_text(highlighted(result.context))
-        table.add_row(
-            str(result.article_id),
-            short_time(result.published_at or result.fetched_at)[:10],
-            safe_text(result.market),
-            safe_text(result.language or ""),
-            str(result.hits),
-            cell,
+        rows.append(
+            [
+                str(result.article_id),
+                _published(result.published_at, "", False),
+                safe_text(result.fetched_at[:10]),
+                safe_text(result.market),
+                safe_text(result.language or ""),
+                str(result.hits),
+                cell,
+            ]
         )
-    return table
+    return layout_table(columns, rows, width)
 
 
 def sparkline(counts: Sequence[int]) -> str:
@@ -276,65 +609,86 @@ def describe_change(row: TrendRow) -> Text:
 def render_trends(trends: Trends) -> Group:
     """Hits per day per group: a sparkline, totals and the last day's change."""
     first, last = (trends.days[0], trends.days[-1]) if trends.days else ("", "")
-    table = Table(expand=False, box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
-    table.add_column(trends.by, no_wrap=True, overflow="ellipsis", max_width=30)
-    table.add_column("per day", no_wrap=True)
-    table.add_column("total", justify="right", no_wrap=True)
-    table.add_column("mean/day", justify="right", no_wrap=True)
-    table.add_column("last day", justify="right", no_wrap=True)
-    table.add_column("change", justify="right", no_wrap=True)
-    for row in trends.rows:
-        table.add_row(
+    columns = [
+        Column(trends.by, ratio=1, min_width=8, max_width=30),
+        Column("per day"),
+        Column("total", "right"),
+        Column("mean/day", "right"),
+        Column("last day", "right"),
+        Column("change", "right"),
+    ]
+    rows: list[Row] = [
+        [
             safe_text(row.group or "(none)"),
             Text(sparkline(row.counts), "cyan"),
             str(row.total),
             f"{row.mean:.1f}",
             str(row.last),
             describe_change(row),
-        )
-    note = f"Hits per UTC day, {first} to {last}; change: the last day vs the mean before it."
-    return Group(table, Text(note, "dim"))
+        ]
+        for row in trends.rows
+    ]
+    note = Text(
+        f"Hits per UTC day, {first} to {last}; change: the last day vs the mean before it.",
+        "dim",
+    )
+    return Group(
+        Layout(lambda width: layout_table(columns, rows, width)),
+        Layout(lambda width: wrap_text(note, width)),
+    )
 
 
-def render_sources(health: Sequence[SourceHealth], *, days: int = 7, width: int = 120) -> Table:
+def render_sources(
+    health: Sequence[SourceHealth], *, days: int = 7, width: int | None = None
+) -> Layout:
     """Configured sources with their health and their recent articles and hits.
 
-    `fails` is the current streak of failed scans. Below COMPACT_BELOW columns the
-    times drop their year and the last-checked column is left out.
+    `fails` is the current streak of failed scans. Below SOURCES_COMPACT_BELOW
+    columns the times drop their year and the last-checked column is left out.
     """
-    compact = width < COMPACT_BELOW
-    table = _table(width)
-    table.add_column("source", no_wrap=True, overflow="ellipsis", max_width=24)
-    table.add_column("mkt", no_wrap=True)
-    table.add_column("state", no_wrap=True)
-    table.add_column("http", justify="right", no_wrap=True)
-    table.add_column("fails", justify="right", no_wrap=True)
-    table.add_column("last ok (UTC)", no_wrap=True)
-    if not compact:
-        table.add_column("checked (UTC)", no_wrap=True)
-    table.add_column(f"art {days}d", justify="right", no_wrap=True)
-    table.add_column(f"hits {days}d", justify="right", no_wrap=True)
-    table.add_column("last error", overflow="ellipsis", no_wrap=True, ratio=1, min_width=10)
-    styles = {"ok": "green", "failing": "bold red", "never checked": "dim"}
+    return Layout(lambda w: _sources_lines(health, days, w), width=width)
+
+
+_SOURCE_STATE_STYLES = {
+    "ok": "green",
+    "failing": "bold red",
+    "pages failing": "red",
+    "never checked": "dim",
+}
+
+
+def _sources_lines(health: Sequence[SourceHealth], days: int, width: int) -> list[Text]:
+    compact = width < SOURCES_COMPACT_BELOW
+    columns = [
+        Column("source", ratio=2, min_width=12, max_width=30),
+        Column("mkt", drop=2),
+        Column("state"),
+        Column("http", "right", drop=3),
+        Column("fails", "right"),
+        Column("last ok (UTC)"),
+        *([] if compact else [Column("checked (UTC)")]),
+        Column(f"art {days}d", "right", drop=4),
+        Column(f"hits {days}d", "right", drop=1),
+        Column("last error", ratio=1, min_width=10),
+    ]
+    rows: list[Row] = []
     for source in health:
         name = safe_text(source.name)
         if not source.configured:
             name.append(" (not configured)", "dim")
-        cells: list[RenderableType] = [
-            name,
-            safe_text(source.market),
-            Text("never" if compact and source.last_checked_at is None else source.state,
-                 styles[source.state]),
-            "" if source.last_status is None else str(source.last_status),
-            str(source.failures) if source.failures else "",
-            _found(source.last_ok_at or "", compact),
-        ]  # fmt: skip
-        if not compact:
-            cells.append(short_time(source.last_checked_at))
-        cells += [
-            str(source.articles_recent),
-            str(source.hits_recent),
-            safe_text(source.last_error or ""),
-        ]
-        table.add_row(*cells)
-    return table
+        state = "never" if compact and source.last_checked_at is None else source.state
+        rows.append(
+            [
+                name,
+                safe_text(source.market),
+                Text(state, _SOURCE_STATE_STYLES.get(source.state, "")),
+                "" if source.last_status is None else str(source.last_status),
+                str(source.failures) if source.failures else "",
+                _found(source.last_ok_at or "", compact),
+                *([] if compact else [short_time(source.last_checked_at)]),
+                str(source.articles_recent),
+                str(source.hits_recent),
+                safe_text(source.last_error or ""),
+            ]
+        )
+    return layout_table(columns, rows, width)

@@ -18,10 +18,10 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table
+from rich.text import Text
 
 from adwatch.pipeline import Probe, ScanEvent, ScanSummary, SourceOutcome
-from adwatch.render import clean, safe_text
+from adwatch.render import Column, Layout, Row, clean, layout_boxed_table, safe_text
 
 
 def describe_outcome(outcome: SourceOutcome) -> str:
@@ -104,16 +104,24 @@ class ScanReporter:
             self.console.print(safe_text(describe_outcome(outcome)), soft_wrap=True)
 
 
-def render_probe_table(probes: Sequence[Probe]) -> Table:
-    table = Table(title="sources, probed now (nothing stored)", title_justify="left")
-    for column in ("source", "status", "type", "entries", "result"):
-        table.add_column(column, overflow="fold")
-    for probe in probes:
-        table.add_row(
+def render_probe_table(probes: Sequence[Probe]) -> Layout:
+    """What `check --online` found per source, in a bordered table; long errors wrap."""
+    columns = [
+        Column("source", ratio=1, min_width=8, wrap=True),
+        Column("status"),
+        Column("type"),
+        Column("entries", "right"),
+        Column("result", ratio=3, min_width=10, wrap=True),
+    ]
+    rows: list[Row] = [
+        [
             safe_text(probe.name),
             safe_text(probe.status if probe.status is not None else "-"),
             safe_text(probe.kind or "-"),
             safe_text(probe.entries if probe.entries is not None else "-"),
             safe_text("ok", "green") if probe.ok else safe_text(probe.error, "red"),
-        )
-    return table
+        ]
+        for probe in probes
+    ]
+    title = Text("sources, probed now (nothing stored)", "italic")
+    return Layout(lambda width: [title, *layout_boxed_table(columns, rows, width)])
