@@ -208,6 +208,14 @@ def test_english_wraps_at_spaces() -> None:
     ]
 
 
+def test_a_long_url_wraps_after_a_separator() -> None:
+    url = "https://thoisuviet.example/phap-luat/phat-cong-ty-quang-cao-sai-su-that-4961950.html"
+    assert [url[a:b] for a, b in wrap_spans(url, 77)] == [
+        "https://thoisuviet.example/phap-luat/phat-cong-ty-quang-cao-sai-su-that-",
+        "4961950.html",
+    ]
+
+
 def test_thai_wraps_between_words() -> None:
     text = "ตำรวจไซเบอร์เตือนประชาชนระวังโฆษณาหลอกลวง"
     words = segment.thai_words(text)

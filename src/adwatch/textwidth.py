@@ -31,6 +31,8 @@ _SPACING_FORMAT |= frozenset("\u08e2\U000110bd\U000110cd")
 _HANGUL_JOINING = ((0x1160, 0x11FF), (0xD7B0, 0xD7FF))
 _VIRAMA, _ZWJ = "\u1039", "\u200d"
 # Characters that close what comes before them: a line never starts with one.
+# Separators a long run without spaces (a URL) may break after.
+_BREAK_AFTER = "/-?&=_"
 _NO_BREAK_BEFORE = frozenset("…,.;:!?)]}%»”’\u104a\u104b\u0e46\u0e2f")
 
 
@@ -118,7 +120,8 @@ def wrap_spans(text: str, width: int) -> list[tuple[int, int]]:
     """`text` cut into lines of at most `width` columns, as (start, end) offsets.
 
     A line breaks at its last space when that leaves it at least half full;
-    else, in Thai, at a word boundary; else at a syllable or cluster boundary.
+    else, in Thai, at a word boundary; in a run like a URL, after a / - ? & = or _
+    when that leaves it half full; else at a syllable or cluster boundary.
     Spaces at a break are dropped. Only a syllable wider than `width` is split,
     between letters; a letter with its marks wider than `width` gets a line of its
     own (the only way a line can be wider).
@@ -154,6 +157,10 @@ def _break(text: str, start: int, end: int, width: int) -> tuple[int, int]:
     word_end = _thai_word_break(text, start, end)
     if word_end is not None:
         return word_end, word_end
+    # A long run without spaces (a URL, a path): after a separator if one is near.
+    separator = max(text.rfind(char, start, end) for char in _BREAK_AFTER)
+    if separator >= 0 and display_width(text[start : separator + 1]) * 2 >= width:
+        return separator + 1, separator + 1
     return end, end
 
 
