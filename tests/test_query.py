@@ -186,7 +186,7 @@ def plan(store_path: Path, filters: Filters, *, limit: int | None = 50) -> str:
         ({"source": ["th-news"]}, "hits_source_found_at"),
         ({"market": ["TH", "VN"]}, "hits_market_found_at"),
         ({"market": ["TH"], "since": "7d"}, "hits_market_found_at (market=? AND found_at>?)"),
-        ({"text": "deepfake"}, "articles_fts VIRTUAL TABLE INDEX"),
+        ({"text": "deepfake"}, "articles_folded_fts VIRTUAL TABLE INDEX"),
     ],
 )
 def test_every_filter_is_answered_through_an_index(

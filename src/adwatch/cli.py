@@ -615,7 +615,8 @@ def search(
     ctx: typer.Context,
     query_text: Annotated[str, typer.Argument(metavar="QUERY", help="What to look for.")],
     fts: Annotated[
-        bool, typer.Option("--fts", help="QUERY is raw SQLite FTS5 syntax (trigram index).")
+        bool,
+        typer.Option("--fts", help="QUERY is raw FTS5 syntax for the trigram index, unverified."),
     ] = False,
     since: Annotated[
         str | None, typer.Option("--since", help="Only articles fetched since (24h, 7d, a date).")
@@ -638,9 +639,10 @@ def search(
 ) -> None:
     """Full-text search over stored articles (Thai and Burmese included), newest first.
 
-    QUERY uses the watchlist language: AND, OR, NOT, (…), "phrases", word*;
-    plain words are ANDed. It finds substrings of three characters or more
-    through the trigram index; a shorter term is looked for with a full scan.
+    QUERY uses the watchlist language and its matching: AND, OR, NOT, (…),
+    "phrases", word*; whole words, Thai words and Burmese syllables. Plain words
+    are one phrase. Without diacritics Vietnamese matches with or without them
+    (ngo doc finds ngộ độc); with them it stays exact.
     """
     import json
 

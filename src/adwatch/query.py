@@ -18,10 +18,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from adwatch import rules
+from adwatch import search
 from adwatch.config import SEVERITIES, Source
 from adwatch.dates import iso_utc, utc_now
-from adwatch.errors import QueryError, StoreError, UsageError
+from adwatch.errors import StoreError, UsageError
+from adwatch.search import parse_search
 from adwatch.store import TRIAGE_STATUSES, Store
 
 # Columns of `export` and of `hits --format csv`, in the order of the design.
@@ -31,7 +32,6 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 
 TREND_GROUPS = ("market", "category", "watchlist", "source", "language", "severity")
-MIN_FTS_CHARS = 3  # the trigram tokenizer indexes runs of three characters
 
 _RELATIVE = re.compile(r"^(\d{1,6})\s*([smhdw])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
@@ -210,8 +210,8 @@ def _conditions(filters: Filters, alias: str = "h") -> list[_Condition]:
     for column, values in _equality_values(filters):
         out.append(_Condition(_in(f"{alias}.{column}", values), values, column, values))
     if filters.text:
-        sql, params = article_ids_matching(parse_search(filters.text, option_name="--text"))
-        out.append(_Condition(f"{alias}.article_id IN ({sql})", tuple(params)))
+        sql, params = search.text_condition(filters.text, f"{alias}.article_id")
+        out.append(_Condition(sql, tuple(params)))
     return out
 
 
@@ -229,132 +229,9 @@ def _where(conditions: Sequence[str]) -> str:
     return ("WHERE " + " AND ".join(conditions)) if conditions else ""
 
 
-# --- full-text search over articles ---------------------------------------------------
-
-_OPERATORS = re.compile(r'["“”()]|\b(?:AND|OR|NOT|NEAR(?:/\d*)?)\b')
-
-
-def parse_search(query: str, *, option_name: str = "search") -> rules.Node:
-    """Parse a search in the watchlist query language (see `adwatch.rules`).
-
-    Plain words with no operator, quote or parenthesis are ANDed, as in a search
-    box (`scam ad` finds articles with both); the watchlist language would ask
-    for quotes. Raises QueryError prefixed with `option_name`.
-    """
-    text = query.strip()
-    if not text:
-        raise UsageError(f"{option_name}: nothing to search for")
-    if not _OPERATORS.search(text) and len(text.split()) > 1:
-        text = " AND ".join(text.split())
-    try:
-        return rules.parse_query(text)
-    except QueryError as exc:
-        raise QueryError(f"{option_name}: {exc}", position=exc.position) from exc
-
-
-def _needle(leaf: rules.Leaf) -> str:
-    # Trigram search finds substrings, so a prefix `advert*` is just `advert`.
-    return leaf.text
-
-
-def highlight_terms(node: rules.Node) -> list[str]:
-    """The terms whose presence makes a result (not those under NOT), to highlight."""
-    if isinstance(node, rules.Term | rules.Phrase):
-        return [_needle(node)]
-    if isinstance(node, rules.Not):
-        return []
-    if isinstance(node, rules.Near):
-        return highlight_terms(node.left) + highlight_terms(node.right)
-    return [term for child in node.children for term in highlight_terms(child)]
-
-
-def _fts_string(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-def to_fts(node: rules.Node) -> str | None:
-    """The query as one FTS5 MATCH expression, or None when FTS5 cannot say it.
-
-    FTS5 has no unary NOT (only `a NOT b`) and trigrams need three characters,
-    so a short term or a NOT with nothing before it returns None. NEAR/n is
-    read as AND: search finds candidates; watchlists do the precise matching.
-    """
-    if isinstance(node, rules.Term | rules.Phrase):
-        needle = _needle(node)
-        return _fts_string(needle) if len(needle) >= MIN_FTS_CHARS else None
-    if isinstance(node, rules.Not):
-        return None
-    if isinstance(node, rules.Near):
-        parts = [to_fts(node.left), to_fts(node.right)]
-        return None if None in parts else f"({parts[0]} AND {parts[1]})"
-    positives = [c for c in node.children if not isinstance(c, rules.Not)]
-    negatives = [c.child for c in node.children if isinstance(c, rules.Not)]
-    if not positives:
-        return None
-    positive_sql = [to_fts(c) for c in positives]
-    negative_sql = [to_fts(c) for c in negatives]
-    if None in positive_sql or None in negative_sql:
-        return None
-    joiner = " AND " if isinstance(node, rules.And) else " OR "
-    out = "(" + joiner.join(s for s in positive_sql if s) + ")"
-    for negative in negative_sql:
-        out = f"({out} NOT {negative})"
-    return out
-
-
-def article_ids_matching(node: rules.Node) -> tuple[str, list[Any]]:
-    """A `SELECT` of the ids of articles matching `node`, and its parameters.
-
-    When FTS5 can say the whole query, one MATCH on the trigram index answers
-    it. Otherwise each term becomes its own condition: terms of three characters
-    or more still through the index, shorter ones with instr() over the article's
-    title and text, a full scan. (instr(), not LIKE: on the SQLite that ships with
-    Python, LIKE misses some Thai substrings.)
-    """
-    fts = to_fts(node)
-    if fts is not None:
-        return "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?", [fts]
-    condition, params = _sql_condition(node)
-    return f"SELECT a2.id FROM articles a2 WHERE {condition}", params
-
-
-def _sql_condition(node: rules.Node, alias: str = "a2") -> tuple[str, list[Any]]:
-    """`node` as a condition on `articles` (as `alias`), one condition per term."""
-    if isinstance(node, rules.Term | rules.Phrase):
-        needle = _needle(node)
-        if len(needle) >= MIN_FTS_CHARS:
-            return (
-                f"{alias}.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)",
-                [_fts_string(needle)],
-            )
-        needle = needle.lower()
-        return (
-            f"(instr(adwatch_lower({alias}.title), ?) > 0"
-            f" OR instr(adwatch_lower({alias}.text), ?) > 0)",
-            [needle, needle],
-        )
-    if isinstance(node, rules.Not):
-        inner, params = _sql_condition(node.child, alias)
-        return f"(NOT {inner})", params
-    children = [node.left, node.right] if isinstance(node, rules.Near) else list(node.children)
-    parts = [_sql_condition(child, alias) for child in children]
-    joiner = " OR " if isinstance(node, rules.Or) else " AND "
-    return (
-        "(" + joiner.join(sql for sql, _ in parts) + ")",
-        [param for _, params in parts for param in params],
-    )
-
-
-def _lower(value: object) -> str | None:
-    return None if value is None else str(value).lower()
-
-
 def _connection(store: Store) -> sqlite3.Connection:
-    """The store's connection, with the functions our queries use registered."""
-    conn = store.db.conn
-    # SQLite's own lower() folds ASCII only; the short-term fallback needs Unicode.
-    conn.create_function("adwatch_lower", 1, _lower, deterministic=True)
-    return conn
+    """The store's connection (its SQL functions are registered when it is opened)."""
+    return store.db.conn
 
 
 # --- hits ---------------------------------------------------------------------------
@@ -771,61 +648,115 @@ def search_articles(
     fts: bool = False,
     limit: int | None = 50,
 ) -> list[SearchResult]:
-    """Articles matching `query` (our query language, or raw FTS5 with `fts`).
+    """Articles matching `query` (our query language, or raw FTS5 with `fts`), newest first.
 
-    Newest stored first (article ids grow as scans store articles), which lets
-    the FTS index stream results in order instead of sorting every match.
+    The trigram indexes find candidates newest stored first (article ids grow as
+    scans store articles); each is verified with the watchlists' matcher, and the
+    search stops at `limit` verified articles, so a common word costs no more
+    than a rare one. With `fts` the query goes to the index as it is, unverified.
 
     Article filters (market, language, source, since/until on fetched_at) apply to
     the article; hit filters (watchlist, category, severity, status) keep articles
     with at least one such hit.
     """
-    if fts:
-        if not query.strip():
-            raise UsageError("search: the query is empty")
-        match: str | None = query
-        highlight = [w.strip('"*') for w in re.findall(r'"[^"]+"|[^\s()"]+', query)]
-        highlight = [w for w in highlight if w not in ("AND", "OR", "NOT")]
-    else:
-        node = parse_search(query)
-        match = to_fts(node)
-        highlight = highlight_terms(node)
     conditions, params = _article_conditions(filters)
     columns = (
         "a.id, a.title, a.url, a.source, a.market, a.language, a.published_at, a.fetched_at, "
         "(SELECT COUNT(*) FROM hits hc WHERE hc.article_id = a.id), a.text"
     )
-    if match is not None:
-        # Driven by the FTS index in descending rowid order: the newest articles
-        # come first and LIMIT stops the search early, however common the word.
-        sql = (
-            f"SELECT {columns} FROM articles_fts CROSS JOIN articles a "
-            f"ON a.id = articles_fts.rowid {_where(['articles_fts MATCH ?', *conditions])} "
-            "ORDER BY articles_fts.rowid DESC"
-        )
-        params.insert(0, match)
-    else:
-        condition, condition_params = _sql_condition(node, "a")
-        sql = f"SELECT {columns} FROM articles a {_where([condition, *conditions])} ORDER BY a.id DESC"
-        params[:0] = condition_params
+    if fts:
+        return _raw_fts_search(store, query, columns, conditions, params, limit)
+    compiled = search.compile_search(query)
+    candidates = search.iter_candidates(
+        lambda sql, sql_params: _execute(store, sql, sql_params),
+        compiled,
+        columns=columns,
+        conditions=conditions,
+        params=params,
+    )
+    results: list[SearchResult] = []
+    for row in candidates:
+        found = compiled.find(row[1], row[9])
+        if found is None:
+            continue
+        results.append(_search_result(row, _found_context(row[9], row[1], found)))
+        if limit and len(results) >= limit:
+            break
+    return results
+
+
+def _raw_fts_search(
+    store: Store,
+    query: str,
+    columns: str,
+    conditions: list[str],
+    params: list[Any],
+    limit: int | None,
+) -> list[SearchResult]:
+    """`search --fts`: the analyst's FTS5 query on `articles_fts`, as it is."""
+    if not query.strip():
+        raise UsageError("search: the query is empty")
+    highlight = [w.strip('"*') for w in re.findall(r'"[^"]+"|[^\s()"]+', query)]
+    highlight = [w for w in highlight if w not in ("AND", "OR", "NOT")]
+    # Driven by the FTS index in descending rowid order: the newest articles
+    # come first and LIMIT stops the search early, however common the word.
+    sql = (
+        f"SELECT {columns} FROM articles_fts CROSS JOIN articles a "
+        f"ON a.id = articles_fts.rowid {_where(['articles_fts MATCH ?', *conditions])} "
+        "ORDER BY articles_fts.rowid DESC"
+    )
+    params = [query, *params]
     if limit:
         sql += " LIMIT ?"
         params.append(limit)
     return [
-        SearchResult(
-            article_id=row[0],
-            title=row[1],
-            url=row[2],
-            source=row[3],
-            market=row[4],
-            language=row[5],
-            published_at=row[6],
-            fetched_at=row[7],
-            hits=row[8],
-            context=_body_context(row[9], row[1], highlight),
-        )
-        for row in _execute(store, sql, params, raw_fts=fts)
+        _search_result(row, _body_context(row[9], row[1], highlight))
+        for row in _execute(store, sql, params, raw_fts=True)
     ]
+
+
+def _search_result(row: Sequence[Any], context: Context) -> SearchResult:
+    return SearchResult(
+        article_id=row[0],
+        title=row[1],
+        url=row[2],
+        source=row[3],
+        market=row[4],
+        language=row[5],
+        published_at=row[6],
+        fetched_at=row[7],
+        hits=row[8],
+        context=context,
+    )
+
+
+def _found_context(text: str, title: str, found: search.Found) -> Context:
+    """The first verified match in the article's body: the title is shown anyway.
+
+    The stored text often starts with the headline, so a match there comes
+    after one further down; a match only in the title shows the body's start.
+    """
+    headline = title.strip()
+    body_start = 0
+    if headline and text.startswith(headline):
+        body_start = len(headline)
+    spans = [s for s in found.text_spans if s[0] >= body_start] or list(found.text_spans)
+    if not spans:
+        return _no_match_context(text)
+    return _span_context(text, *spans[0])
+
+
+def _no_match_context(text: str, width: int = 80) -> Context:
+    head = text[: 2 * width]
+    return Context(head + ("…" if len(text) > len(head) else ""), "", "")
+
+
+def _span_context(text: str, start: int, end: int, width: int = 80) -> Context:
+    stand_in = Hit(
+        0, "", None, "", None, "", "", "", "", text[start:end], "", "", "", None,
+        "", None, 0, start, end,
+    )  # fmt: skip
+    return match_context(text, stand_in, width)
 
 
 def _article_conditions(filters: Filters) -> tuple[list[str], list[Any]]:
@@ -858,8 +789,8 @@ def _article_conditions(filters: Filters) -> tuple[list[str], list[Any]]:
         )
         params.extend(hit_params)
     if filters.text:
-        text_sql, text_params = article_ids_matching(parse_search(filters.text))
-        conditions.append(f"a.id IN ({text_sql})")
+        text_sql, text_params = search.text_condition(filters.text, "a.id")
+        conditions.append(text_sql)
         params.extend(text_params)
     return conditions, params
 
@@ -900,13 +831,8 @@ def find_context(text: str, terms: Sequence[str], width: int = 80) -> Context:
         if best is not None:
             break
     if best is None:
-        head = text[: 2 * width]
-        return Context(head + ("…" if len(text) > len(head) else ""), "", "")
-    stand_in = Hit(
-        0, "", None, "", None, "", "", "", "", text[best[0] : best[1]], "", "", "", None,
-        "", None, 0, best[0], best[1],
-    )  # fmt: skip
-    return match_context(text, stand_in, width)
+        return _no_match_context(text, width)
+    return _span_context(text, *best, width)
 
 
 def _find(haystack: str, needle: str, *, whole_word: bool) -> int:

@@ -23,6 +23,7 @@ from adwatch.config import Source
 from adwatch.dates import utc_now
 from adwatch.errors import LockHeld, StoreError
 from adwatch.models import Article, Match
+from adwatch.search import register_functions
 
 BUSY_TIMEOUT_MS = 10_000
 TRIAGE_STATUSES = ("new", "reviewing", "escalated", "dismissed")
@@ -165,6 +166,44 @@ def _m003_page_retries_hit_totals(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations(name="m004_folded_search")
+def _m004_folded_search(db: sqlite_utils.Database) -> None:
+    """Schema version 4: a word index of the Latin-script text without diacritics, for search."""
+    # `search "ngo doc"` finds "ngộ độc": words in lower case, diacritics removed by
+    # the tokenizer, đ written d (the tokenizer keeps it: it has no decomposition).
+    # Thai and Burmese are separators (articles_fts has them). Contentless: only
+    # article ids are read from it. Kept by triggers in plain SQL, so any client's
+    # writes keep it right; a 'delete' must repeat the values that were inserted.
+    unspaced = "".join(
+        chr(code)
+        for first, last in ((0x0E00, 0x0E7F), (0x1000, 0x109F), (0xA9E0, 0xA9FF), (0xAA60, 0xAA7F))
+        for code in range(first, last + 1)
+    )
+    tokenizer = f"unicode61 remove_diacritics 2 separators '{unspaced}'"
+    db.execute(
+        "CREATE VIRTUAL TABLE articles_folded_fts USING fts5(title, text, content='', "
+        f'tokenize="{tokenizer}")'
+    )
+    folded = "replace(replace({0}, 'đ', 'd'), 'Đ', 'D')"
+    new = f"new.id, {folded.format('new.title')}, {folded.format('new.text')}"
+    old = f"old.id, {folded.format('old.title')}, {folded.format('old.text')}"
+    insert = f"INSERT INTO articles_folded_fts (rowid, title, text) VALUES ({new});"
+    delete = (
+        "INSERT INTO articles_folded_fts (articles_folded_fts, rowid, title, text) "
+        f"VALUES ('delete', {old});"
+    )
+    db.execute(f"CREATE TRIGGER articles_folded_ai AFTER INSERT ON articles BEGIN {insert} END")
+    db.execute(f"CREATE TRIGGER articles_folded_ad AFTER DELETE ON articles BEGIN {delete} END")
+    db.execute(
+        "CREATE TRIGGER articles_folded_au AFTER UPDATE OF title, text ON articles "
+        f"BEGIN {delete} {insert} END"
+    )
+    db.execute(
+        "INSERT INTO articles_folded_fts (rowid, title, text) SELECT "
+        f"id, {folded.format('title')}, {folded.format('text')} FROM articles"
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 
@@ -177,6 +216,7 @@ def _connect(path: Path) -> sqlite_utils.Database:
         # WAL lets the analyst query while a scan writes.
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+        register_functions(conn)  # the --text filter verifies matches in SQL
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path}: cannot open the store: {exc}") from exc
     return sqlite_utils.Database(conn)
