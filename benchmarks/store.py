@@ -8,8 +8,9 @@ the same run:
 
 - `hits` with common filters (the newest 50), against loading the hits table into
   Python and filtering and sorting there;
-- `search` for a Thai and an English word (trigram FTS5), against reading every
-  article's text into Python and using `in`;
+- `search` for Thai, English and Vietnamese words (FTS5 candidates, each verified
+  with the watchlist matcher), against reading every article's text into Python
+  and using `in`;
 - `trends --days 30`, against counting in Python over every (day, market) row;
 - `export` of every hit to CSV in a child process (peak RSS and time), against
   `SELECT` into a list, then writing the CSV.
@@ -320,6 +321,8 @@ def measure(db: Path) -> list[tuple[str, str, str, str]]:
             market=["TH", "MM"], severity="critical"
         ),
         "hits --text หลอกลวง --since 24h": make_filters(text="หลอกลวง", since="24h"),
+        "hits --text deepfake --since 24h": make_filters(text="deepfake", since="24h"),
+        "hits --text lua --since 24h": make_filters(text="lua", since="24h"),
     }
     since_7d = make_filters(since="7d").since or ""
     alternative = _median_ms(lambda: _python_hits(conn, "TH", since_7d), repeat=1)
@@ -327,7 +330,7 @@ def measure(db: Path) -> list[tuple[str, str, str, str]]:
         ms = _median_ms(lambda f=filters: list_hits(store, f, limit=50))
         results.append((label, f"{ms:.1f} ms", f"{alternative:.0f} ms", f"{alternative / ms:.0f}x"))
 
-    for word in ("หลอกลวง", "regulator", "ข่าว OR news", "บน"):
+    for word in ("หลอกลวง", "regulator", "ข่าว OR news", "บน", "lừa", "lua", "ads"):
         ms = _median_ms(lambda w=word: search_articles(store, w, limit=50))
         alt = _median_ms(lambda w=word: _python_search(conn, w.split()[0]), repeat=1)
         results.append((f"search {word}", f"{ms:.1f} ms", f"{alt:.0f} ms", f"{alt / ms:.0f}x"))
