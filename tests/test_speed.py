@@ -4,13 +4,23 @@ with its modules. Timings themselves are measured by benchmarks/scan.py, not her
 
 from __future__ import annotations
 
+import asyncio
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from trafilatura import bare_extraction
 
 from adwatch import extract
+from adwatch.config import FetchSettings
+from adwatch.errors import FetchError
 from adwatch.extract import extract_page
+from adwatch.fetch import Fetcher
 from adwatch.lang import detect_language, vietnamese_evidence
 from adwatch.models import FetchResult
 
@@ -43,6 +53,101 @@ def test_fast_extraction_gives_the_text_of_the_full_cascade(name: str) -> None:
     expected = extract._tidy_text(str(full.text))
     assert expected
     assert extract_page(result).text == expected
+
+
+# --- fetching: a 304 keeps its connection --------------------------------------------------
+
+
+class _KeepAliveHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive, as news sites serve; records each request's client port."""
+
+    protocol_version = "HTTP/1.1"
+    ports: list[int] = []
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self.ports.append(self.client_address[1])
+        if self.path == "/feed.xml" and self.headers.get("If-None-Match") == '"v1"':
+            self.send_response(304)
+            self.send_header("ETag", '"v1"')
+            self.end_headers()
+            return
+        body = b"<html><body>not here</body></html>"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def keep_alive_server() -> Iterator[tuple[str, list[int]]]:
+    ports: list[int] = []
+    handler = type("Handler", (_KeepAliveHandler,), {"ports": ports})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", ports
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_304_and_error_answers_leave_their_connection_for_the_next_request(
+    keep_alive_server: tuple[str, list[int]],
+) -> None:
+    """A re-run is one conditional GET per feed: each must not cost a new connection."""
+    base, ports = keep_alive_server
+
+    async def go() -> list[object]:
+        settings = FetchSettings(timeout=5.0, user_agent="adwatch-test", respect_robots=False)
+        outcomes: list[object] = []
+        async with Fetcher(settings) as fetcher:
+            for _ in range(3):
+                outcomes.append(await fetcher.fetch(f"{base}/feed.xml", etag='"v1"'))
+            try:
+                await fetcher.fetch(f"{base}/gone.html")
+            except FetchError as exc:
+                outcomes.append(exc)
+            outcomes.append(await fetcher.fetch(f"{base}/feed.xml", etag='"v1"'))
+        return outcomes
+
+    outcomes = asyncio.run(go())
+    assert [getattr(o, "status", None) for o in outcomes] == [304, 304, 304, 404, 304]
+    assert len(ports) == 5 and len(set(ports)) == 1, ports
+
+
+# --- the worker pool: modules loaded once, in the forkserver ------------------------------
+
+_WORKER_PROBE = """
+import json
+from adwatch.pipeline import _pool
+
+pool = _pool([])
+try:
+    loaded = pool.submit(
+        eval,
+        "sorted(m for m in __import__('sys').modules if m in "
+        "('trafilatura', 'adwatch.extract', 'adwatch.lang', 'typer', 'rich', 'adwatch.cli'))",
+    ).result(timeout=120)
+finally:
+    pool.shutdown()
+print(json.dumps(loaded))
+"""
+
+
+def test_scan_workers_start_with_the_worker_modules_and_without_the_cli() -> None:
+    """Workers are forked from a forkserver that imported the extraction, language and
+    matching modules once; none of those pulls in the CLI, typer or rich."""
+    done = subprocess.run(
+        [sys.executable, "-c", _WORKER_PROBE], capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout)
+    assert loaded == ["adwatch.extract", "adwatch.lang", "trafilatura"]
 
 
 # --- language detection: bounded evidence ---------------------------------------------------

@@ -242,6 +242,30 @@ def _pool(watchlists: Sequence[Watchlist]) -> ProcessPoolExecutor:
     # forkserver, not fork: the scan may run beside threads (a test's HTTP server,
     # httpx internals), and forking a threaded process can deadlock the child.
     context = multiprocessing.get_context("forkserver")
+    # What the workers run, imported once in the forkserver and inherited by every worker
+    # it forks, instead of imported again by each. The default, ["__main__"], loads
+    # nothing on Python 3.11 when adwatch runs as a console script.
+    context.set_forkserver_preload(
+        [
+            "__main__",
+            "adwatch.pipeline",
+            "adwatch.extract",
+            "adwatch.feeds",
+            "adwatch.lang",
+            "adwatch.match",
+            "adwatch.textnorm",
+            "adwatch.urls",
+            # imported lazily by the modules above, so that the CLI never pays for them
+            "trafilatura",
+            "lxml.html",
+            "feedparser",
+            "langdetect.detector_factory",
+            "myanmartools",
+            "icu",
+            "nlpo3",
+            "pythainlp.corpus",
+        ]
+    )
     return ProcessPoolExecutor(
         max_workers=max(1, os.cpu_count() or 1),
         mp_context=context,
