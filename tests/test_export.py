@@ -142,16 +142,16 @@ def test_a_failed_export_leaves_no_half_file(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hits.csv"]  # no temp file left
 
 
-def test_an_atomic_file_gets_normal_permissions(store_path: Path, tmp_path: Path) -> None:
+def test_an_atomic_file_is_private_to_owner_and_group(store_path: Path, tmp_path: Path) -> None:
     target = tmp_path / "hits.csv"
     export_to(store_path, target, "csv")
     umask = os.umask(0)
     os.umask(umask)
-    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert target.stat().st_mode & 0o777 == 0o660 & ~umask
 
 
 def test_output_into_a_missing_folder_is_a_usage_error(store_path: Path, tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="-o: no such folder"):
+    with pytest.raises(UsageError, match="output: no such folder"):
         export_to(store_path, tmp_path / "nope" / "hits.csv", "csv")
 
 

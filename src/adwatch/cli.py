@@ -7,6 +7,9 @@ traceback with --debug.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 import shutil
 import sys
 from dataclasses import dataclass
@@ -37,7 +40,14 @@ class _AdwatchGroup(TyperGroup):
             raise
         except KeyboardInterrupt:
             _fail("interrupted", 130)
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly with 1, as click and rich do.
+            _silence_stdout()
+            raise typer.Exit(1) from None
         except Exception as exc:
+            if (message := _stdout_failure(exc)) is not None:
+                _silence_stdout()
+                _fail(message, 1)
             if "--debug" in sys.argv or (ctx.obj is not None and ctx.obj.debug):
                 raise
             _fail(
@@ -887,6 +897,47 @@ def _cell(value: Any) -> Any:
     return value
 
 
+# A write to stdout failed for want of room or of a working device.
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _stdout_failure(exc: BaseException) -> str | None:
+    """The one line for a write to stdout that failed, None when `exc` is something else."""
+    # Writes to a named file fail with its name; the library reports those itself.
+    if isinstance(exc, OSError) and exc.errno in _OUTPUT_ERRNOS and exc.filename is None:
+        return f"cannot write to stdout: {exc.strerror}"
+    return None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit cannot fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real stdout (an embedding app, a test runner)
+        pass
+
+
 def main() -> None:
-    """Console entry point."""
-    app(prog_name="adwatch")
+    """Console entry point.
+
+    stdout can also fail outside a command (--help, --version) and at the last flush,
+    which Python would otherwise report at exit with a warning and status 120.
+    """
+    try:
+        try:
+            app(prog_name="adwatch")
+        finally:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        raise SystemExit(1) from None
+    except OSError as exc:
+        message = _stdout_failure(exc)
+        if message is None:
+            raise
+        _silence_stdout()
+        with contextlib.suppress(OSError):
+            stderr_console().print(f"adwatch: {message}", markup=False)
+        raise SystemExit(1) from None

@@ -15,11 +15,18 @@ Every message is one line: what went wrong, then where.
 
 from __future__ import annotations
 
+from adwatch.urls import redact_urls
+
 
 class AdwatchError(Exception):
     "Base class of every error adwatch raises on purpose"
 
     exit_code = 1
+
+    def __str__(self) -> str:
+        # Messages are printed and stored (sources.last_error, runs.details): a password
+        # or token in a URL from feeds.yaml, a feed or the environment stays out of them.
+        return redact_urls(super().__str__())
 
 
 class ConfigError(AdwatchError):

@@ -1,9 +1,10 @@
 """Streaming exports of hits: CSV that Excel opens safely, JSON and JSON Lines.
 
 Rows go from the SQLite cursor straight to the output, one at a time, so memory
-stays flat however many hits there are. A file given with -o is written to a
-temporary file in the same folder and renamed into place at the end, so a
-failed or interrupted export never leaves half a file under the real name.
+stays flat however many hits there are. A new or regular file is written to a
+private temporary file in the same folder and renamed into place at the end, so a
+failed or interrupted export never leaves half a file under the real name; a device,
+FIFO or symlink is written through and never replaced (`open_output`).
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ import csv
 import io
 import json
 import os
+import stat
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
 from adwatch.errors import AdwatchError, UsageError
+from adwatch.files import PRIVATE_MODE, open_private_temp
 from adwatch.query import EXPORT_COLUMNS, Filters, iter_export_rows
 from adwatch.store import Store
 
@@ -120,54 +122,136 @@ def write_rows(
 
 @contextmanager
 def open_output(output: str | Path | None) -> Iterator[TextIO]:
-    """A UTF-8 text stream to `output`: stdout for None or "-", else an atomic file."""
+    """A UTF-8 text stream to `output`: stdout for None or "-", else the path.
+
+    What is at the path decides how it is written (docs/privacy.md):
+    nothing or a regular file: a private temporary file renamed onto it at the end;
+    a character device (/dev/null, a terminal) or a FIFO: written through, never replaced;
+    a symlink: written through to what it points to, as the shell's `>` does;
+    a folder, socket or block device: refused with a UsageError.
+    """
     if output is None or str(output) == "-":
         with _stdout_text() as out:
             yield out
+        return
+    path = Path(output)
+    how = _how_to_write(path)
+    if how == "atomic":
+        writer = atomic_write(path)
+    elif how == "link":
+        # Open through the link, so the kernel's rules on following links apply.
+        writer = _write_through(path, os.O_CREAT | os.O_TRUNC)
     else:
-        with atomic_write(Path(output)) as out:
-            yield out
+        writer = _write_through(path, 0)
+    with writer as out:
+        yield out
+
+
+def _how_to_write(path: Path) -> str:
+    """How to write what is at `path`: `atomic`, `link` or `through`; raise when it must not be."""
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        return "atomic"
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
+    if stat.S_ISREG(found.st_mode):
+        return "atomic"
+    if stat.S_ISLNK(found.st_mode):
+        try:
+            target = os.stat(path)
+        except FileNotFoundError:
+            return "link"  # a dangling link: the file it names is created, as by `>`
+        except OSError as exc:
+            raise _cannot_write(path, exc) from exc
+        _refuse_unwritable_kind(path, target.st_mode)
+        return "link"
+    _refuse_unwritable_kind(path, found.st_mode)
+    return "through"
+
+
+def _refuse_unwritable_kind(path: Path, mode: int) -> None:
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"output: {str(path)!r} is a folder, not a file")
+    if stat.S_ISSOCK(mode):
+        raise UsageError(f"output: {str(path)!r} is a socket, not a file")
+    if stat.S_ISBLK(mode):
+        raise UsageError(f"output: {str(path)!r} is a block device (a disk), not a file")
+    if not (stat.S_ISREG(mode) or stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+        raise UsageError(f"output: {str(path)!r} is not a file")
 
 
 @contextmanager
 def atomic_write(path: Path) -> Iterator[TextIO]:
-    """Write to a temporary file next to `path`, renamed onto `path` only on success."""
+    """Write to a private temporary file next to `path`, renamed onto `path` only on success.
+
+    A new file gets PRIVATE_MODE narrowed by the umask; a file replaced keeps its permissions.
+    """
     folder = path.parent
     if not folder.is_dir():
-        raise UsageError(f"-o: no such folder: {str(folder)!r}")
-    if path.is_dir():
-        raise UsageError(f"-o: {str(path)!r} is a folder, not a file")
+        raise UsageError(f"output: no such folder: {str(folder)!r}")
+    old_mode = _regular_file_mode(path)
     try:
-        fd, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".part")
+        fd, temp = open_private_temp(folder, path.name)
     except OSError as exc:
-        raise AdwatchError(f"{path}: cannot write: {exc.strerror}") from exc
-    temp = Path(temp_name)
+        raise _cannot_write(path, exc) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle
             handle.flush()
+            if old_mode is not None:
+                os.fchmod(handle.fileno(), old_mode)
             os.fsync(handle.fileno())
-        # mkstemp makes the file private; an export is for sharing, so give it
-        # the permissions any new file of this user gets.
-        os.chmod(temp, 0o666 & ~_umask())
+        # Something other than a file may have appeared at the path meanwhile: never replace it.
+        if old_mode is None and _how_to_write(path) != "atomic":
+            raise UsageError(f"output: {str(path)!r} appeared while writing and is not a file")
         os.replace(temp, path)
     except OSError as exc:
         temp.unlink(missing_ok=True)
-        raise AdwatchError(f"{path}: cannot write: {exc.strerror}") from exc
+        raise _cannot_write(path, exc) from exc
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _regular_file_mode(path: Path) -> int | None:
+    """The permission bits of the regular file at `path`, None when there is none."""
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return None
+    return stat.S_IMODE(found.st_mode) & 0o777 if stat.S_ISREG(found.st_mode) else None
+
+
+@contextmanager
+def _write_through(path: Path, flags: int) -> Iterator[TextIO]:
+    """Write into what is at `path` (a device, a FIFO, a link's target) without replacing it."""
+    try:
+        # A FIFO blocks here until a reader opens it, as with the shell's `>`.
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_CLOEXEC | flags, PRIVATE_MODE)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+            handle.flush()
+    except BrokenPipeError:
+        raise  # the reader went away: the CLI stops quietly, as for stdout
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
+
+
+def _cannot_write(path: Path, exc: OSError) -> AdwatchError:
+    return AdwatchError(f"output: cannot write {str(path)!r}: {exc.strerror or exc}")
 
 
 @contextmanager
 def _stdout_text() -> Iterator[TextIO]:
-    """stdout as UTF-8 whatever the locale, with no newline translation."""
+    """stdout as UTF-8 whatever the locale, with no newline translation.
+
+    Write errors (a full device, a reader that went away) reach the caller: the CLI
+    turns them into one line, or a quiet exit for a closed pipe.
+    """
     sys.stdout.flush()
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is None:  # an already-text stream (an embedding app): use it as is
@@ -177,22 +261,11 @@ def _stdout_text() -> Iterator[TextIO]:
     try:
         yield out
         out.flush()
-    except BrokenPipeError:
-        # The reader went away (`| head`): stop quietly, as other CLI tools do.
-        _silence_stdout()
     finally:
         try:
             out.detach()
-        except (ValueError, BrokenPipeError):
+        except (ValueError, OSError):
             pass
-
-
-def _silence_stdout() -> None:
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, io.UnsupportedOperation):
-        pass
 
 
 # --- the export command's library half ------------------------------------------------
@@ -210,5 +283,11 @@ def export_hits(
     if fmt not in FORMATS:
         raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     rows = iter_export_rows(store, filters, limit=limit)
-    with open_output(output) as out:
-        return write_rows(rows, out, fmt)
+    try:
+        with open_output(output) as out:
+            return write_rows(rows, out, fmt)
+    finally:
+        # A failed write leaves the query half-read: end it while the store is still open.
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()

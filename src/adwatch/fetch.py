@@ -125,7 +125,14 @@ class Fetcher:
 
     async def __aenter__(self) -> Fetcher:
         # Building the client loads the CA bundle from disk: keep that off the event loop.
-        self._client = await asyncio.to_thread(self._make_client)
+        try:
+            self._client = await asyncio.to_thread(self._make_client)
+        except (ValueError, ImportError, OSError, httpx.InvalidURL) as exc:
+            # A bad HTTP_PROXY, HTTPS_PROXY, ALL_PROXY or SSL_CERT_FILE in the environment;
+            # FetchError keeps a proxy's password out of the message.
+            raise FetchError(
+                f"cannot use the proxy or TLS settings of the environment: {_one_line(str(exc))}"
+            ) from exc
         return self
 
     async def __aexit__(

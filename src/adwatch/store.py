@@ -6,6 +6,7 @@ open it directly. Queries for the analyst's commands live in `query.py`.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -22,6 +23,7 @@ from sqlite_utils import Migrations
 from adwatch.config import Source
 from adwatch.dates import utc_now
 from adwatch.errors import LockHeld, StoreError
+from adwatch.files import create_private
 from adwatch.models import Article, Match
 from adwatch.search import register_functions
 
@@ -218,8 +220,51 @@ def _connect(path: Path) -> sqlite_utils.Database:
         conn.execute("PRAGMA synchronous = NORMAL")
         register_functions(conn)  # the --text filter verifies matches in SQL
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path}: cannot open the store: {exc}") from exc
+        if not (_refused_write(exc) and path.exists()):
+            raise StoreError(f"{path}: cannot open the store: {exc}") from exc
+        conn = _connect_read_only(path)
+        register_functions(conn)
     return sqlite_utils.Database(conn)
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that only reads, for a store whose file or folder this user cannot write.
+
+    SQLite reads a WAL store through its -shm file, which a read-only folder cannot get.
+    Without a -wal file no writer is active (a writer keeps one), so the file is then read
+    as immutable: the whole store is in it.
+    """
+    uri = path.absolute().as_uri() + "?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA schema_version")
+        except sqlite3.DatabaseError:
+            if path.with_name(path.name + "-wal").exists():
+                raise
+            conn = sqlite3.connect(uri + "&immutable=1", uri=True, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: cannot read the store: {exc}") from exc
+    return conn
+
+
+def _refused_write(exc: sqlite3.DatabaseError) -> bool:
+    """SQLite could not open a file for writing: it or its folder is read-only for this user."""
+    name = getattr(exc, "sqlite_errorname", "")
+    return name.startswith("SQLITE_READONLY") or name == "SQLITE_CANTOPEN"
+
+
+def _write_failure(exc: sqlite3.DatabaseError, path: Path) -> StoreError | None:
+    """The one-line StoreError for a write that failed for want of permission or space."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if name.startswith("SQLITE_READONLY"):
+        return StoreError(
+            f"{path}: cannot write to the store, it is read-only for this user: {exc}"
+        )
+    if name == "SQLITE_FULL" or name.startswith("SQLITE_IOERR"):
+        return StoreError(f"{path}: cannot write to the store: {exc}")
+    return None
 
 
 def schema_version(db: sqlite_utils.Database) -> int:
@@ -252,6 +297,11 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+        error = exc[1] if len(exc) > 1 else None
+        if isinstance(error, sqlite3.DatabaseError):
+            failure = _write_failure(error, self.path)
+            if failure is not None:
+                raise failure from error
 
     # --- sources -------------------------------------------------------------------
 
@@ -485,6 +535,11 @@ def open_store(path: str | Path, *, create: bool = True) -> Store:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"{path}: cannot create the store's folder: {exc.strerror}") from exc
+        try:
+            # Before SQLite creates it world-readable; its -wal and -shm files copy its mode.
+            create_private(path)
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot create the store: {exc.strerror}") from exc
     db = _connect(path)
     try:
         if migrations.pending(db):
@@ -496,6 +551,8 @@ def open_store(path: str | Path, *, create: bool = True) -> Store:
 
 
 # --- the scan lock --------------------------------------------------------------------
+
+_DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 def lock_path(store_path: Path) -> Path:
@@ -511,8 +568,15 @@ def scan_lock(store_path: str | Path) -> Iterator[None]:
     never take it.
     """
     path = lock_path(Path(store_path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole scan
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(path)
+        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole scan
+    except OSError as exc:
+        why = "the store is read-only for this user: " if exc.errno in _DENIED else ""
+        raise StoreError(
+            f"{store_path}: {why}cannot open the scan lock {str(path)!r}: {exc.strerror}"
+        ) from exc
     try:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -528,6 +592,11 @@ def scan_lock(store_path: str | Path) -> Iterator[None]:
         handle.flush()
         try:
             yield
+        except sqlite3.DatabaseError as exc:
+            failure = _write_failure(exc, Path(store_path))
+            if failure is None:
+                raise
+            raise failure from exc
         finally:
             handle.seek(0)
             handle.truncate()

@@ -132,3 +132,63 @@ def _canonical_escapes(text: str) -> str:
         return char if char in _UNRESERVED else f"%{match.group(1).upper()}"
 
     return _ESCAPE.sub(fix, text)
+
+
+# --- credentials kept out of messages ----------------------------------------------------
+
+REDACTED = "***"
+# Query keys whose value is a credential by the usual naming of APIs and signed links.
+_SECRET_KEY = re.compile(
+    r"(?:^|[_-])(?:token|key|apikey|secret|password|passwd|pwd|auth|sig|signature|session|"
+    r"sessionid|credential|credentials)$",
+    re.IGNORECASE,
+)
+# A URL inside free text: up to the first space, quote or bracket that cannot be part of it.
+_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
+
+
+def redact_url(url: str) -> str:
+    """`url` with its userinfo (`user:password@`) and credential-like query values as ***.
+
+    Everything else is kept as written, so the URL still says which source or page it is.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority_end = len(rest)
+    for mark in "/?#":
+        found = rest.find(mark)
+        if found != -1:
+            authority_end = min(authority_end, found)
+    authority, tail = rest[:authority_end], rest[authority_end:]
+    if "@" in authority:
+        authority = REDACTED + "@" + authority.rpartition("@")[2]
+    return f"{scheme}{sep}{authority}{_redact_query(tail)}"
+
+
+def redact_urls(text: str) -> str:
+    """`text` with every URL in it passed through `redact_url`."""
+    if "://" not in text:
+        return text
+    return _URL_IN_TEXT.sub(_redact_match, text)
+
+
+def _redact_match(match: re.Match[str]) -> str:
+    # Punctuation that ends a sentence is not part of the URL before it.
+    url = match.group(0)
+    kept = url.rstrip(".,;:!?)]}")
+    return redact_url(kept) + url[len(kept) :]
+
+
+def _redact_query(tail: str) -> str:
+    path, question, rest = tail.partition("?")
+    if not question:
+        return tail
+    query, hash_mark, fragment = rest.partition("#")
+    pairs = []
+    for pair in query.split("&"):
+        key, equals, value = pair.partition("=")
+        if equals and value and _SECRET_KEY.search(unquote(key)):
+            pair = f"{key}={REDACTED}"
+        pairs.append(pair)
+    return f"{path}?{'&'.join(pairs)}{hash_mark}{fragment}"
