@@ -19,7 +19,7 @@ from query_fixtures import fill_store
 from typer.testing import CliRunner
 
 from adwatch.cli import app
-from adwatch.errors import StoreError
+from adwatch.errors import StoreError, UsageError
 from adwatch.export import open_output
 from adwatch.store import open_store, scan_lock
 
@@ -160,7 +160,7 @@ def test_a_block_device_is_refused_before_anything_is_written(tmp_path: Path) ->
         os.mknod(disk, stat.S_IFBLK | 0o600, os.makedev(7, 200))
     except PermissionError:
         pytest.skip("making a block device node needs root (CAP_MKNOD)")
-    with pytest.raises(Exception, match="is a block device"), open_output(disk) as out:
+    with pytest.raises(UsageError, match="is a block device"), open_output(disk) as out:
         out.write("never")
     assert stat.S_ISBLK(os.lstat(disk).st_mode)
 
