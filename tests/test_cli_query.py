@@ -16,6 +16,7 @@ from scan_site import EN_BODY, EN_TITLE, TH_BODY, TH_TITLE, VI_BODY, VI_TITLE, a
 from typer.testing import CliRunner, Result
 
 from adwatch.cli import app
+from adwatch.untrusted import strip_unsafe
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "220"}
@@ -95,12 +96,64 @@ def test_hits_formats(db: Path) -> None:
     as_jsonl = run(db, "hits", "-f", "jsonl")
     lines = [json.loads(line) for line in as_jsonl.stdout.splitlines()]
     assert len(lines) == 8 and lines[0]["matched_text"] == "โฆษณาหลอกลวง"
-    assert lines[4]["title"] == HOSTILE_TITLE  # machine formats keep the data exact
+    # Machine formats keep the data exact but for control and bidi characters (issue #8).
+    assert lines[4]["title"] == strip_unsafe(HOSTILE_TITLE)
 
 
 def test_hits_says_when_more_are_available_and_when_nothing_matches(db: Path) -> None:
     assert "2 newest hits shown; --limit N for more" in run(db, "hits", "-n", "2").stdout
-    assert run(db, "hits", "--market", "XX").stdout.strip() == "No hits match."
+    assert (
+        run(
+            db, "hits", "--market", "VN", "--since", "2000-01-01", "--until", "2000-01-02"
+        ).stdout.strip()
+        == "No hits match."
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--market", "XX"], "--market: unknown market 'XX' (known: MM, TH, VN)"),
+        (
+            ["--language", "burmese"],
+            "--language: unknown language 'burmese' (known: en, my, th, vi)",
+        ),
+        (["-w", "probe"], "--watchlist: unknown watchlist 'probe' (known: "),
+        (["--source", "mm-bbc"], "--source: unknown source 'mm-bbc' (known: "),
+        (["--category", "nope"], "--category: unknown category 'nope' (known: "),
+    ],
+)
+def test_unknown_filter_names_are_usage_errors_naming_the_known_ones(
+    db: Path, args: list[str], message: str
+) -> None:
+    # Each was "No hits match." with exit 0 (issue #8): a typo looked like a quiet day.
+    for command in (["hits"], ["export"], ["trends"], ["search", "scam"]):
+        result = run(db, *command, *args)
+        assert result.exit_code == 2, (command, result.stdout)
+        assert result.stderr.startswith(f"adwatch: {message}"), result.stderr
+        assert len(result.stderr.splitlines()) == 1
+
+
+def test_status_and_severity_values_are_case_insensitive(db: Path) -> None:
+    lower = run(db, "hits", "--status", "new", "--severity", "high", "-f", "json").stdout
+    upper = run(db, "hits", "--status", "NEW", "--severity", "High", "-f", "json").stdout
+    assert json.loads(lower) == json.loads(upper) != []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["hits", "--since", "999999d"],
+        ["hits", "--limit", "99999999999999999999"],
+        ["show", "99999999999999999999999"],
+        ["trends", "--days", "100000000"],
+        ["triage", "99999999999999999999", "--status", "new"],
+    ],
+)
+def test_out_of_range_numbers_are_usage_errors_not_bugs(db: Path, args: list[str]) -> None:
+    result = run(db, *args)
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
 
 
 def test_hits_grouped_by_article(db: Path) -> None:
@@ -140,7 +193,7 @@ def test_bad_values_are_one_line_and_exit_2(db: Path, args: list[str], message: 
 
 def test_a_missing_store_is_a_one_line_error(tmp_path: Path) -> None:
     result = run(tmp_path / "none.db", "hits")
-    assert "no store here yet" in one_line_error(result, 1)
+    assert "no store here yet" in one_line_error(result, 2)
     assert not (tmp_path / "none.db").exists()
 
 
@@ -165,7 +218,7 @@ def test_show_prints_the_hit_its_article_and_history(db: Path) -> None:
 
 def test_show_json(db: Path) -> None:
     detail = json.loads(run(db, "show", "5", "--format", "json").stdout)
-    assert detail["id"] == 5 and detail["title"] == HOSTILE_TITLE
+    assert detail["id"] == 5 and detail["title"] == strip_unsafe(HOSTILE_TITLE)
     assert detail["context"]["match"] == "political ad"
     assert [h["id"] for h in detail["other_hits"]] == [7, 6]
     assert detail["history"] == []

@@ -383,7 +383,9 @@ def test_a_tis620_feed_of_descriptions_only_keeps_every_entry() -> None:
         f"<title>ข่าว</title>{items}</channel></rss>"
     ).encode("cp874")
     feed = parse_feed(fetched(body, "text/xml", url="https://th.example/rss.xml"))
-    assert [e.summary for e in feed.entries] == [f"ข่าวที่ {n}: เตือนโฆษณาหลอกลวงลงทุน" for n in (1, 2, 3)]
+    assert [e.summary for e in feed.entries] == [
+        f"ข่าวที่ {n}: เตือนโฆษณาหลอกลวงลงทุน" for n in (1, 2, 3)
+    ]
     assert len({e.url for e in feed.entries}) == 3
     assert all(e.url.startswith("https://th.example/rss.xml#entry-") for e in feed.entries)
     assert not any(e.has_page for e in feed.entries)

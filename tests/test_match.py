@@ -155,12 +155,43 @@ def test_thai_terms_match_dictionary_words(term: str, text: str, found: list[str
     assert _found(_terms(term), text) == found
 
 
-def test_a_thai_compound_term_and_its_first_word_both_match() -> None:
-    hits = _hits(_terms("โฆษณา", "โฆษณาหลอกลวง"), "เตือนโฆษณาหลอกลวงบนติ๊กต็อก")
-    assert sorted((h.term, h.start, h.end) for h in hits) == [
-        ("โฆษณา", 5, 10),
+def test_overlapping_terms_of_one_watchlist_give_one_hit_the_longest() -> None:
+    # Three terms at one offset were three hit rows (issue #8): one place, one hit.
+    hits = _hits(
+        _terms("โฆษณา", "โฆษณาหลอก", "โฆษณาหลอกลวง"), "เตือนโฆษณาหลอกลวงบนติ๊กต็อก โฆษณาออนไลน์"
+    )
+    assert [(h.term, h.start, h.end) for h in hits] == [
         ("โฆษณาหลอกลวง", 5, 17),
+        ("โฆษณา", 28, 33),
     ]
+
+
+def test_overlapping_hits_of_two_watchlists_are_both_kept() -> None:
+    scam = Watchlist(name="scam", category="fraud", severity="high", terms={"th": ["โฆษณาหลอกลวง"]})
+    ads = Watchlist(name="ads", category="ads", severity="low", terms={"th": ["โฆษณา"]})
+    hits = Matcher.build([scam, ads]).match("เตือนโฆษณาหลอกลวง", market="TH", language="th")
+    assert sorted((h.watchlist, h.matched_text) for h in hits) == [
+        ("ads", "โฆษณา"),
+        ("scam", "โฆษณาหลอกลวง"),
+    ]
+
+
+def test_overlapping_english_phrases_keep_the_longest_then_the_first() -> None:
+    hits = _hits(
+        _terms("scam ad", "ad campaign", "fake ad campaign"), "a fake ad campaign and a scam ad"
+    )
+    assert [h.matched_text for h in hits] == ["fake ad campaign", "scam ad"]
+
+
+def test_hits_per_watchlist_are_capped_and_the_total_is_kept() -> None:
+    matcher = Matcher.build([_terms("scam ad")])
+    text = " ".join(["a scam ad"] * 300)
+    result = matcher.match_article(text, market="TH", language="en", limit=25)
+    assert len(result.matches) == 25
+    assert result.matches[0].start == 2  # the first places in the text are kept
+    assert result.totals == {"w": 300}
+    assert result.capped() == {"w": 300}
+    assert len(matcher.match(text, market="TH", language="en")) == 300
 
 
 @pytest.mark.parametrize(
@@ -340,12 +371,9 @@ def test_hits_carry_the_watchlist_and_offsets_into_the_original_text() -> None:
     assert hit.snippet == text
 
 
-def test_overlapping_terms_of_one_watchlist_are_both_found() -> None:
+def test_overlapping_terms_of_one_watchlist_give_the_longest() -> None:
     hits = _hits(_terms("online gambling", "gambling"), "Online gambling ads")
-    assert sorted((h.term, h.matched_text) for h in hits) == [
-        ("gambling", "gambling"),
-        ("online gambling", "Online gambling"),
-    ]
+    assert [(h.term, h.matched_text) for h in hits] == [("online gambling", "Online gambling")]
 
 
 def test_one_hit_per_watchlist_term_and_start() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ import sqlite_utils
 from adwatch.config import Watchlist
 from adwatch.errors import LockHeld, StoreError, UsageError
 from adwatch.match import Matcher
-from adwatch.models import Article
+from adwatch.models import Article, Match
 from adwatch.rematch import RematchChange, rematch
 from adwatch.store import open_store, scan_lock
 
@@ -219,3 +220,28 @@ def test_rematch_waits_for_no_scan(store_path: Path) -> None:
 def test_rematch_needs_an_existing_store(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no store here yet"):
         rematch(tmp_path / "missing.db", [], workers=1)
+
+
+def test_rematch_trims_an_old_flood_of_hits_to_the_cap_and_keeps_the_total(tmp_path: Path) -> None:
+    # A store from before the cap: one page, 300 hits of one watchlist, plus a
+    # shorter term at the same place as a longer one (two rows for one place).
+    path = tmp_path / "adwatch.db"
+    text = "Warning: " + " ".join(["another scam ad here."] * 300)
+    article = replace(_article(1, "en"), text=text)
+    flood = _watchlist("scam-ads", "scam ad", "scam")
+    old_matches = [
+        Match("scam-ads", "fraud", "high", "scam", "scam", m.start, m.start + 4, m.snippet)
+        for m in Matcher.build([flood]).match(text, market="TH", language="en")
+    ] + Matcher.build([flood]).match(text, market="TH", language="en")
+    with open_store(path) as store:
+        store.save_article(article, old_matches)
+    assert sqlite_utils.Database(path)["hits"].count == 600
+
+    report = rematch(path, [flood], workers=1)
+    db = sqlite_utils.Database(path)
+    assert report.changes == [RematchChange("scam-ads", 0, 575, 0)]
+    assert db["hits"].count == 25
+    assert {row["term"] for row in db["hits"].rows} == {"scam ad"}  # the longest per place
+    assert list(db["hit_totals"].rows) == [
+        {"article_id": 1, "watchlist": "scam-ads", "total": 300, "kept": 25}
+    ]

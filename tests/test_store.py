@@ -38,7 +38,7 @@ def match(term: str, start: int, end: int, text: str) -> Match:
 
 def test_new_store_has_schema_wal_fts_and_foreign_keys(tmp_path: Path) -> None:
     with open_store(tmp_path / "a.db") as store:
-        assert schema_version(store.db) == SCHEMA_VERSION == 2
+        assert schema_version(store.db) == SCHEMA_VERSION == len(migrations._migrations)
         assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
@@ -112,10 +112,13 @@ def test_upgrade_from_schema_v1_keeps_rows(tmp_path: Path) -> None:
     db.close()
 
     with open_store(path) as store:
-        assert schema_version(store.db) == 2
+        assert schema_version(store.db) == SCHEMA_VERSION
         hit = next(store.db["hits"].rows)
         assert (hit["note"], hit["status"], hit["source"]) == ("keep me", "escalated", "s")
         assert next(store.db["articles"].rows)["zawgyi"] == 0
+        article = next(store.db["articles"].rows)
+        assert (article["page_attempts"], article["page_retry_at"]) == (0, None)
+        assert store.db["hit_totals"].exists() and store.db["hit_totals"].count == 0
 
 
 def test_not_a_store_is_one_line_error(tmp_path: Path) -> None:

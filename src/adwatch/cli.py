@@ -25,6 +25,11 @@ from adwatch.errors import AdwatchError
 from adwatch.render import clean, stderr_console
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+# Bounds of numeric options: past them a value is a typo, and SQLite's integers or
+# Python's dates would overflow (an internal error, not an answer).
+MAX_LIMIT = 1_000_000_000
+MAX_DAYS = 36_600  # a hundred years of daily counts
+MAX_ID = 2**63 - 1  # SQLite's largest integer
 
 
 class _AdwatchGroup(TyperGroup):
@@ -293,7 +298,6 @@ def scan(
     Exit 0 when every source was fine, 3 when one or more failed (each named on
     stderr), 75 when another scan holds the store's lock, 2 for a config error.
     """
-    import json
 
     from adwatch.config import load_config
     from adwatch.pipeline import run_scan
@@ -317,7 +321,7 @@ def scan(
             on_event=shown,
         )
     if json_output:
-        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
+        typer.echo(_json(summary.as_dict(), indent=2))
     elif not quiet:
         console.print(describe_summary(summary), markup=False)
     if summary.failed:
@@ -428,7 +432,8 @@ TextOpt = Annotated[
     typer.Option("--text", help="Full-text search over the article (see `adwatch search`)."),
 ]
 LimitOpt = Annotated[
-    int, typer.Option("--limit", "-n", min=0, help="Show at most this many (0: all).")
+    int,
+    typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="Show at most this many (0: all)."),
 ]
 
 
@@ -462,7 +467,7 @@ def hits(
     fmt = _choice(fmt, ("table", *exporter.FORMATS), "--format")
     if group_by is not None:
         _choice(group_by, ("article",), "--group-by")
-    with _query_store(ctx) as store:
+    with _query_store(ctx, filters) as store:
         if group_by:
             groups = query.list_articles_with_hits(store, filters, limit=limit)
             if fmt == "table":
@@ -489,11 +494,10 @@ def hits(
 @app.command()
 def show(
     ctx: typer.Context,
-    hit_id: Annotated[int, typer.Argument(help="Hit id.")],
+    hit_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, help="Hit id.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
 ) -> None:
     """Show one hit with its article, highlighted match and triage history."""
-    import json
 
     from adwatch import query
 
@@ -501,7 +505,7 @@ def show(
     with _query_store(ctx) as store:
         detail = query.get_hit(store, hit_id)
     if fmt == "json":
-        typer.echo(json.dumps(detail.as_dict(), ensure_ascii=False, indent=2))
+        typer.echo(_json(detail.as_dict(), indent=2))
         return
     render = _render()
     render.stdout_console().print(render.render_hit_detail(detail))
@@ -511,7 +515,8 @@ def show(
 def triage(
     ctx: typer.Context,
     hit_ids: Annotated[
-        list[int] | None, typer.Argument(help="Hit ids.", show_default=False)
+        list[int] | None,
+        typer.Argument(min=1, max=MAX_ID, help="Hit ids.", show_default=False),
     ] = None,
     status: Annotated[
         str,
@@ -567,7 +572,7 @@ def triage(
         raise UsageError("--from-query: give at least one filter (e.g. --source NAME)")
     if not from_query and not hit_ids:
         raise UsageError("give one or more hit ids, or --from-query with filters")
-    with _query_store(ctx) as store:
+    with _query_store(ctx, filters) as store:
         ids = list(hit_ids or ())
         if from_query:
             ids = query.hit_ids(store, filters)
@@ -614,7 +619,7 @@ def export(
 
     filters = _filters(locals())
     fmt = _choice(fmt, exporter.FORMATS, "--format")
-    with _query_store(ctx) as store:
+    with _query_store(ctx, filters) as store:
         count = exporter.export_hits(store, filters, fmt=fmt, output=output)
     if output != "-":
         stderr_console().print(f"wrote {_count(count, 'hit')} to {clean(output)}", markup=False)
@@ -654,13 +659,12 @@ def search(
     are one phrase. Without diacritics Vietnamese matches with or without them
     (ngo doc finds ngộ độc); with them it stays exact.
     """
-    import json
 
     from adwatch import query
 
     filters = _filters(locals())
     fmt = _choice(fmt, ("table", "json", "jsonl"), "--format")
-    with _query_store(ctx) as store:
+    with _query_store(ctx, filters) as store:
         results = query.search_articles(store, query_text, filters, fts=fts, limit=limit)
     if fmt == "table":
         _print_table(
@@ -668,7 +672,7 @@ def search(
         )
     elif fmt == "jsonl":
         for result in results:
-            typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+            typer.echo(_json(result.as_dict()))
     else:
         _write_dicts([r.as_dict() for r in results], "json")
 
@@ -677,7 +681,10 @@ def search(
 def sources(
     ctx: typer.Context,
     days: Annotated[
-        int, typer.Option("--days", min=1, help="Count articles and hits of the last N days.")
+        int,
+        typer.Option(
+            "--days", min=1, max=MAX_DAYS, help="Count articles and hits of the last N days."
+        ),
     ] = 7,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
 ) -> None:
@@ -713,7 +720,8 @@ def trends(
         str, typer.Option("--by", help="Group by market, category, watchlist or source.")
     ] = "market",
     days: Annotated[
-        int, typer.Option("--days", min=1, help="Number of UTC days, today last.")
+        int,
+        typer.Option("--days", min=1, max=MAX_DAYS, help="Number of UTC days, today last."),
     ] = 14,
     market: MarketOpt = None,
     language: LanguageOpt = None,
@@ -730,17 +738,16 @@ def trends(
     `change` compares the last day with the mean of the days before it, so a
     spike stands out.
     """
-    import json
 
     from adwatch import export as exporter
     from adwatch import query
 
     filters = _filters(locals())
     fmt = _choice(fmt, ("table", "json", "csv"), "--format")
-    with _query_store(ctx) as store:
+    with _query_store(ctx, filters) as store:
         result = query.hit_trends(store, by=by, days=days, filters=filters)
     if fmt == "json":
-        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        typer.echo(_json(result.as_dict(), indent=2))
     elif fmt == "csv":
         columns = [by, *result.days, "total", "mean", "last", "change_pct"]
         rows = (
@@ -799,7 +806,7 @@ def report(
 
     filters = _filters(locals())
     target = output or f"adwatch-report-{utc_now()[:10]}.html"
-    with _query_store(ctx) as store:
+    with _query_store(ctx, filters) as store:
         data = reporting.build_report(store, filters)
         reporting.write_report(data, target)
     if target != "-":
@@ -836,13 +843,43 @@ def _filters(arguments: dict[str, Any], **overrides: Any) -> Any:
     return query.make_filters(**{**values, **overrides})
 
 
-def _query_store(ctx: typer.Context) -> Any:
-    """The store the query commands read: --db / $ADWATCH_DB, else the config's `store`."""
+def _query_store(ctx: typer.Context, filters: Any = None) -> Any:
+    """The store the query commands read: --db / $ADWATCH_DB, else the config's `store`.
+
+    Names in `filters` (markets, languages, watchlists, sources, categories) must be
+    known to the store or the config: a typo is a usage error, not "No hits match."
+    """
+    from adwatch import query
     from adwatch.config import resolve_store_path
     from adwatch.store import open_store
 
     state = _state(ctx)
-    return open_store(resolve_store_path(state.config, state.db), create=False)
+    store = open_store(resolve_store_path(state.config, state.db), create=False)
+    if filters is not None:
+        try:
+            query.check_filter_names(store, filters, lambda: _configured_names(state))
+        except BaseException:
+            store.close()
+            raise
+    return store
+
+
+def _configured_names(state: State) -> dict[str, set[str]]:
+    """Names the config defines, when there is a readable config; else none."""
+    from adwatch.config import load_config
+    from adwatch.errors import ConfigError
+
+    try:
+        config = load_config(state.config)
+    except ConfigError:
+        return {}
+    return {
+        "markets": set(config.markets),
+        "languages": {lang for m in config.markets.values() for lang in m.languages},
+        "watchlists": {w.name for w in config.watchlists},
+        "sources": {s.name for s in config.sources},
+        "categories": {w.category for w in config.watchlists},
+    }
 
 
 def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
@@ -870,21 +907,29 @@ def _print_table(build: Any, shown: int, limit: int, noun: str) -> None:
 
 
 def _write_dicts(rows: list[dict[str, Any]], fmt: str) -> None:
-    import json
 
     if fmt == "json":
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        typer.echo(_json(rows, indent=2))
     elif fmt == "jsonl":
         for row in rows:
-            typer.echo(json.dumps(row, ensure_ascii=False))
+            typer.echo(_json(row))
     else:
         from adwatch import export as exporter
 
         columns = list(rows[0]) if rows else []
         with exporter.open_output(None) as out:
-            exporter.write_csv(
-                ([_cell(v) for v in row.values()] for row in rows), out, columns=columns
+            exporter.write_rows(
+                ([_cell(v) for v in row.values()] for row in rows), out, "csv", columns=columns
             )
+
+
+def _json(value: Any, *, indent: int | None = None) -> str:
+    """`value` as JSON for stdout: text from the web loses control and bidi characters."""
+    import json
+
+    from adwatch.untrusted import safe_value
+
+    return json.dumps(safe_value(value), ensure_ascii=False, indent=indent)
 
 
 def _count(number: int, noun: str) -> str:

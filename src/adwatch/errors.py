@@ -7,8 +7,10 @@
     ├── FeedError                exit 1  (a body that is not a usable feed)
     ├── ExtractError             exit 1  (no article text in a page)
     ├── StoreError               exit 1  (the SQLite store is unusable)
+    │   └── NotAStore            exit 2  (no store there, or a file that is not ours)
     ├── QueryError               exit 2  (a watchlist or search query that does not parse)
-    └── LockHeld                 exit 75 (another scan holds the store's lock)
+    ├── LockHeld                 exit 75 (another scan holds the store's lock)
+    └── Interrupted              exit 130 or 143 (Ctrl-C or SIGTERM; 128 + the signal)
 
 Every message is one line: what went wrong, then where.
 """
@@ -62,6 +64,12 @@ class StoreError(AdwatchError):
     "The SQLite store cannot be opened or used"
 
 
+class NotAStore(StoreError):
+    "The path names no adwatch store: missing, someone else's file, or a newer schema"
+
+    exit_code = 2
+
+
 class QueryError(AdwatchError):
     "A query does not parse"
 
@@ -76,3 +84,13 @@ class LockHeld(AdwatchError):
     "Another scan holds the lock on this store"
 
     exit_code = 75
+
+
+class Interrupted(AdwatchError):
+    "A signal stopped the work; what was done is kept"
+
+    exit_code = 130
+
+    def __init__(self, message: str, *, exit_code: int = 130) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

@@ -24,6 +24,7 @@ from adwatch.errors import AdwatchError, UsageError
 from adwatch.files import PRIVATE_MODE, open_private_temp
 from adwatch.query import EXPORT_COLUMNS, Filters, iter_export_rows
 from adwatch.store import Store
+from adwatch.untrusted import safe_row
 
 FORMATS = ("csv", "jsonl", "json")
 # A spreadsheet runs a cell starting with one of these as a formula (or, for tab
@@ -114,7 +115,9 @@ def write_rows(
     writers = {"csv": write_csv, "jsonl": write_jsonl, "json": write_json}
     if fmt not in writers:
         raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
-    return writers[fmt](rows, out, columns=columns)
+    # The store holds no control characters since adwatch 0.1's scan strips them;
+    # rows written by an older scan are cleaned here, on their way out.
+    return writers[fmt]((safe_row(row) for row in rows), out, columns=columns)
 
 
 # --- where the output goes ------------------------------------------------------------

@@ -50,6 +50,9 @@ from adwatch.segment import (
 from adwatch.textnorm import NormalizedText, normalize, normalize_term
 
 SNIPPET_WIDTH = 120
+# Hits kept per article and watchlist. A real page that names a scam 40 times is
+# one story; a 5 MB page once gave 45 912 rows and a `show` of 45 935 lines.
+MAX_HITS_PER_WATCHLIST = 25
 THAI_WINDOW = 40  # characters of context on each side for the Thai segmenter
 NEAR_CHARACTERS_PER_WORD = 5  # NEAR/n spans 5n characters of Thai or Burmese text
 
@@ -62,6 +65,21 @@ _PLAIN, _FOLDED = 0, 1
 
 _UNSPACED_LETTER = re.compile("[\u0e00-\u0e7f\u1000-\u109f\ua9e0-\ua9ff\uaa60-\uaa7f]")
 _NEWLINE = re.compile("[\n\r\u2028\u2029]")
+
+
+@dataclass(frozen=True)
+class ArticleMatches:
+    """The hits kept for one article, and how many each watchlist found in all."""
+
+    matches: list[Match]
+    totals: dict[str, int]  # watchlist name -> hits before the per-watchlist cap
+
+    def capped(self) -> dict[str, int]:
+        """Watchlists that found more hits than were kept: name -> total found."""
+        kept: dict[str, int] = defaultdict(int)
+        for match in self.matches:
+            kept[match.watchlist] += 1
+        return {name: total for name, total in self.totals.items() if total > kept[name]}
 
 
 class _Use(NamedTuple):
@@ -163,12 +181,31 @@ class Matcher:
     # --- matching ----------------------------------------------------------------------
 
     def match(self, text: str, *, market: str, language: str | None) -> list[Match]:
-        """Every hit of every watchlist that applies to this market and language."""
+        """Every hit of every watchlist that applies to this market and language.
+
+        One hit per place per watchlist: where terms of one watchlist overlap
+        (โฆษณา, โฆษณาหลอก and โฆษณาหลอกลวง at one offset), the longest wins.
+        """
+        return self.match_article(text, market=market, language=language, limit=None).matches
+
+    def match_article(
+        self,
+        text: str,
+        *,
+        market: str,
+        language: str | None,
+        limit: int | None = MAX_HITS_PER_WATCHLIST,
+    ) -> ArticleMatches:
+        """Hits as `match` finds them, at most `limit` per watchlist (the first in the text).
+
+        `totals` counts every hit before the cut, so a page that repeats a term ten
+        thousand times is kept as a few hits and a number, not ten thousand rows.
+        """
         eligible = self._eligible(market, language)
         if self._automaton is None or not any(eligible):
-            return []
+            return ArticleMatches([], {})
         folding = {w.fold_diacritics for w, ok in zip(self.watchlists, eligible, strict=True) if ok}
-        found: dict[tuple[int, str, int], Match] = {}
+        spans: dict[int, dict[tuple[str, int], int]] = defaultdict(dict)
         for form in (_PLAIN, _FOLDED):
             if (form == _FOLDED) not in folding:
                 continue
@@ -177,23 +214,33 @@ class Matcher:
             )
             scanned = self._scan(normalized.text, form, eligible, junctions)
             for index, occurrences in scanned.items():
-                watchlist = self.watchlists[index]
+                found = spans[index]
                 for label, start, end in self._fire(index, occurrences, normalized):
                     source_start, source_end = normalized.span(start, end)
-                    found.setdefault(
-                        (index, label, source_start),
-                        Match(
-                            watchlist=watchlist.name,
-                            category=watchlist.category,
-                            severity=watchlist.severity,
-                            term=label,
-                            matched_text=text[source_start:source_end],
-                            start=source_start,
-                            end=source_end,
-                            snippet=make_snippet(text, source_start, source_end),
-                        ),
+                    found.setdefault((label, source_start), source_end)
+        matches: list[Match] = []
+        totals: dict[str, int] = {}
+        for index, found in spans.items():
+            places = longest_per_place([(s, e, label) for (label, s), e in found.items()])
+            if not places:
+                continue
+            watchlist = self.watchlists[index]
+            totals[watchlist.name] = len(places)
+            for start, end, label in places[:limit] if limit is not None else places:
+                matches.append(
+                    Match(
+                        watchlist=watchlist.name,
+                        category=watchlist.category,
+                        severity=watchlist.severity,
+                        term=label,
+                        matched_text=text[start:end],
+                        start=start,
+                        end=end,
+                        snippet=make_snippet(text, start, end),
                     )
-        return sorted(found.values(), key=lambda m: (m.start, m.watchlist, m.term))
+                )
+        matches.sort(key=lambda m: (m.start, m.watchlist, m.term))
+        return ArticleMatches(matches, totals)
 
     def _eligible(self, market: str, language: str | None) -> list[bool]:
         key = (market, language)
@@ -284,6 +331,34 @@ class Matcher:
             return hits if context else []
         near = watchlist.near
         return [hit for hit in hits if _within(normalized.span(hit[1], hit[2]), context, near)]
+
+
+def longest_per_place(spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """One span per place: of spans that overlap, the longest (then the first) is kept.
+
+    `spans` are (start, end, label); the result is in text order.
+    """
+    ordered = sorted(spans, key=lambda span: (span[0], -span[1], span[2]))
+    kept: list[tuple[int, int, str]] = []
+    cluster: list[tuple[int, int, str]] = []
+    reach = -1
+    for span in ordered:
+        if cluster and span[0] >= reach:
+            kept.extend(_longest_first(cluster))
+            cluster = []
+        cluster.append(span)
+        reach = max(reach, span[1]) if len(cluster) > 1 else span[1]
+    kept.extend(_longest_first(cluster))
+    return sorted(kept)
+
+
+def _longest_first(cluster: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Spans of one run of overlapping spans that survive, longest chosen first."""
+    chosen: list[tuple[int, int, str]] = []
+    for span in sorted(cluster, key=lambda s: (s[0] - s[1], s[0], s[2])):
+        if all(span[1] <= other[0] or span[0] >= other[1] for other in chosen):
+            chosen.append(span)
+    return chosen
 
 
 # --- boundaries ------------------------------------------------------------------------

@@ -16,16 +16,34 @@ import functools
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+import signal
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adwatch.config import Config, Source, Watchlist
-from adwatch.dates import utc_now
-from adwatch.errors import AdwatchError, ExtractError, FeedError, FetchError, UsageError
+from adwatch.dates import iso_utc, utc_now
+from adwatch.errors import (
+    AdwatchError,
+    ExtractError,
+    FeedError,
+    FetchError,
+    Interrupted,
+    UsageError,
+)
 from adwatch.models import Article, FeedEntry, FetchResult, Match, ParsedFeed
-from adwatch.store import SavedArticle, Store, open_store, scan_lock
+from adwatch.store import (
+    PageRetry,
+    RetryCandidate,
+    SavedArticle,
+    Store,
+    open_store,
+    scan_lock,
+)
 
 MAX_ENTRIES_PER_SOURCE = 200
 MAX_CHILD_SITEMAPS = 5
@@ -33,6 +51,16 @@ FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+# A page that failed is tried again on later scans: after these delays (the last
+# repeats), at most PAGE_TRIES times in all, while the article is PAGE_RETRY_DAYS
+# old. Its feed text stands in meanwhile (docs/scan.md).
+PAGE_RETRY_DELAYS_HOURS = (1, 4, 12, 24)
+PAGE_TRIES = 5
+PAGE_RETRY_DAYS = 7
+PAGE_RETRIES_PER_SCAN = 50  # per source, so a long outage does not stall one scan
+# A source whose article pages mostly fail counts as failed (exit 3): more than
+# half of the pages it fetched in this scan, and at least this many.
+MIN_FAILED_PAGES = 2
 
 
 @dataclass(frozen=True)
@@ -48,8 +76,16 @@ class SourceOutcome:
     articles_new: int = 0
     articles_updated: int = 0
     hits_new: int = 0
+    pages: int = 0  # article pages fetched (new entries and retries)
     pages_failed: int = 0
+    page_error: str | None = None  # the most common reason pages failed
+    pages_recovered: int = 0  # retried pages that now gave their article
     warning: str | None = None
+    feed_ok: bool = False  # the feed itself was read (its validators may be stored)
+
+    @property
+    def pages_mostly_failed(self) -> bool:
+        return self.pages_failed >= MIN_FAILED_PAGES and 2 * self.pages_failed > self.pages
 
 
 @dataclass(frozen=True)
@@ -100,6 +136,8 @@ class ScanSummary:
             "articles_new": self.articles_new,
             "articles_updated": self.articles_updated,
             "hits_new": self.hits_new,
+            "pages": sum(o.pages for o in self.outcomes),
+            "pages_failed": sum(o.pages_failed for o in self.outcomes),
             "failed": [{"source": o.name, "error": o.error} for o in self.failed],
             "sources": [o.__dict__ for o in self.outcomes],
         }
@@ -115,6 +153,9 @@ def _init_worker(watchlists: Sequence[Watchlist]) -> None:
     global _worker_matcher
     from adwatch.match import Matcher
 
+    # Ctrl-C reaches the whole process group: the scan process stops the pool
+    # itself, so a worker must not die with a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_matcher = Matcher.build(watchlists)
 
 
@@ -151,7 +192,8 @@ class PreparedArticle:
     article: Article
     matches: list[Match]
     page_failed: bool = False
-    note: str | None = None
+    note: str | None = None  # why the page gave no article, when it failed
+    hit_totals: dict[str, int] = field(default_factory=dict)  # watchlists over the cap
 
 
 def compose_text(title: str, body: str) -> str:
@@ -171,6 +213,7 @@ def prepare_article(job: ArticleJob) -> PreparedArticle:
     from adwatch.extract import extract_page, fallback_page
     from adwatch.lang import detect_language
     from adwatch.textnorm import fix_zawgyi
+    from adwatch.untrusted import strip_unsafe
     from adwatch.urls import canonical_url
 
     page_failed = False
@@ -188,8 +231,9 @@ def prepare_article(job: ArticleJob) -> PreparedArticle:
         page_failed = job.page is not None or job.page_error is not None
     entry = job.entry
     title = extracted.title or (entry.title if entry else "")
-    title, title_zawgyi = fix_zawgyi(title)
-    body, body_zawgyi = fix_zawgyi(extracted.text)
+    # Control characters and bidi overrides never enter the store (docs/scan.md).
+    title, title_zawgyi = fix_zawgyi(strip_unsafe(title))
+    body, body_zawgyi = fix_zawgyi(strip_unsafe(extracted.text))
     text = compose_text(title, body)
     published = (entry.published_at if entry else None) or extracted.published_at
     language = detect_language(
@@ -209,10 +253,12 @@ def prepare_article(job: ArticleJob) -> PreparedArticle:
         extractor=extracted.extractor,
         entry_id=entry.entry_id if entry else None,
         zawgyi=title_zawgyi or body_zawgyi,
-        author=fix_zawgyi(extracted.author)[0] if extracted.author else None,
+        author=fix_zawgyi(strip_unsafe(extracted.author))[0] if extracted.author else None,
     )
-    matches = _matcher().match(text, market=job.market, language=language)
-    return PreparedArticle(article, list(matches), page_failed=page_failed, note=note)
+    found = _matcher().match_article(text, market=job.market, language=language)
+    return PreparedArticle(
+        article, found.matches, page_failed=page_failed, note=note, hit_totals=found.capped()
+    )
 
 
 # --- the scan ---------------------------------------------------------------------------
@@ -274,6 +320,35 @@ def _pool(watchlists: Sequence[Watchlist]) -> ProcessPoolExecutor:
     )
 
 
+@dataclass
+class _PageTally:
+    """Article pages one source fetched in this scan, and why they failed."""
+
+    fetched: int = 0
+    failed: int = 0
+    recovered: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def failure(self, reason: str) -> None:
+        self.failed += 1
+        self.reasons[reason] += 1
+
+    def common_reason(self) -> str | None:
+        if not self.reasons:
+            return None
+        reason, count = self.reasons.most_common(1)[0]
+        return reason if count == self.failed else f"{reason} (and {self.failed - count} other)"
+
+
+@dataclass
+class RunCounts:
+    """What a scan has stored so far: the run row's numbers, even when it is interrupted."""
+
+    articles_new: int = 0
+    articles_updated: int = 0
+    hits_new: int = 0
+
+
 class _Scan:
     def __init__(
         self,
@@ -294,6 +369,8 @@ class _Scan:
         # Validators are stored only once all of a source's entries are, so a
         # killed scan never turns the next fetch into a 304 that hides entries.
         self.validators: dict[str, tuple[str | None, str | None]] = {}
+        self.pages: dict[str, _PageTally] = {}
+        self.counts = RunCounts()
 
     async def _cpu(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
@@ -319,32 +396,52 @@ class _Scan:
             self.writer.shutdown(wait=True)
 
     async def _scan_source(self, fetcher: Any, source: Source) -> SourceOutcome:
+        pages = self.pages.setdefault(source.name, _PageTally())
         try:
             outcome = await self._scan_source_unguarded(fetcher, source)
+            if self.articles and source.articles:
+                await self._retry_pages(fetcher, source)
+            outcome = self._with_pages(outcome, pages)
         except AdwatchError as exc:
             outcome = SourceOutcome(
                 source.name, ok=False, status=getattr(exc, "status", None), error=str(exc)
             )
-        if outcome.ok:
-            etag, last_modified = self.validators.get(source.name, (None, None))
-            await self._db(
-                self.store.record_source_result,
-                source.name,
-                ok=True,
-                status=outcome.status,
-                error=None,
-                etag=etag,
-                last_modified=last_modified,
-            )
-        else:
-            await self._db(
-                self.store.record_source_result,
-                source.name,
-                ok=False,
-                status=outcome.status,
-                error=outcome.error,
-            )
+        etag, last_modified = (
+            self.validators.get(source.name, (None, None)) if outcome.feed_ok else (None, None)
+        )
+        await self._db(
+            self.store.record_source_result,
+            source.name,
+            ok=outcome.ok,
+            status=outcome.status,
+            error=outcome.error,
+            etag=etag,
+            last_modified=last_modified,
+            pages=outcome.pages,
+            pages_failed=outcome.pages_failed,
+            page_error=outcome.page_error,
+        )
         self.on_event(ScanEvent("source", source=source.name, outcome=outcome))
+        return outcome
+
+    @staticmethod
+    def _with_pages(outcome: SourceOutcome, pages: _PageTally) -> SourceOutcome:
+        """The outcome with its page counts; a source whose pages mostly failed has failed."""
+        outcome = replace(
+            outcome,
+            feed_ok=outcome.ok,
+            pages=pages.fetched,
+            pages_failed=pages.failed,
+            page_error=pages.common_reason(),
+            pages_recovered=pages.recovered,
+        )
+        if outcome.ok and outcome.pages_mostly_failed:
+            outcome = replace(
+                outcome,
+                ok=False,
+                error=f"{outcome.pages_failed} of {outcome.pages} article pages failed: "
+                f"{outcome.page_error}",
+            )
         return outcome
 
     async def _scan_source_unguarded(self, fetcher: Any, source: Source) -> SourceOutcome:
@@ -392,6 +489,8 @@ class _Scan:
         entry: FeedEntry | None,
         page: FetchResult | None,
         page_error: str | None,
+        *,
+        attempts_before: int = 0,
     ) -> tuple[PreparedArticle, SavedArticle]:
         """Prepare one article in a worker, then store it with its hits."""
         job = ArticleJob(
@@ -404,9 +503,19 @@ class _Scan:
             fetched_at=utc_now(),
         )
         prepared: PreparedArticle = await self._cpu(prepare_article, job)
+        retry = None
+        if prepared.page_failed and entry is not None:
+            retry = next_page_retry(attempts_before + 1, prepared.note or "no article text")
         saved: SavedArticle = await self._db(
-            self.store.save_article, prepared.article, prepared.matches
+            self.store.save_article,
+            prepared.article,
+            prepared.matches,
+            totals=prepared.hit_totals,
+            page_retry=retry,
         )
+        self.counts.articles_new += int(saved.created)
+        self.counts.articles_updated += int(saved.changed and not saved.created)
+        self.counts.hits_new += saved.hits_new
         self.on_event(ScanEvent("article", source=source.name, hits=saved.hits_new))
         return prepared, saved
 
@@ -442,7 +551,7 @@ class _Scan:
             if entry.url in self.claimed_urls:
                 continue  # the same story in another feed of this run
             if entry.url in known and not await self._entry_moved(source, entry):
-                continue  # article pages already stored are not fetched again
+                continue  # stored already; a page that failed is retried on its own schedule
             self.claimed_urls.add(entry.url)
             todo.append(entry)
         results = await asyncio.gather(
@@ -456,7 +565,6 @@ class _Scan:
             articles_new=sum(1 for r in results if r[0] == "new"),
             articles_updated=sum(1 for r in results if r[0] == "updated"),
             hits_new=sum(r[1] for r in results),
-            pages_failed=sum(1 for r in results if r[2]),
             warning=warning,
         )
 
@@ -466,19 +574,121 @@ class _Scan:
         )
         return stored is not None and stored["url"] != entry.url
 
+    async def _fetch_page(self, fetcher: Any, source: Source, url: str) -> tuple[Any, str | None]:
+        """The article page at `url`, or None and why not; counted for the source."""
+        tally = self.pages[source.name]
+        tally.fetched += 1
+        try:
+            return await fetcher.fetch(url, accept=PAGE_ACCEPT), None
+        except FetchError as exc:
+            tally.failure(_short_reason(exc))
+            return None, str(exc)
+
     async def _scan_entry(
         self, fetcher: Any, source: Source, entry: FeedEntry, fetch_page: bool
-    ) -> tuple[str, int, bool]:
+    ) -> tuple[str, int]:
         page = None
         page_error = None
-        if fetch_page:
-            try:
-                page = await fetcher.fetch(entry.url, accept=PAGE_ACCEPT)
-            except FetchError as exc:
-                page_error = str(exc)
+        if fetch_page and entry.has_page:
+            page, page_error = await self._fetch_page(fetcher, source, entry.url)
         prepared, saved = await self._store_article(source, entry, page, page_error)
+        if page is not None and prepared.page_failed:
+            self.pages[source.name].failure(_short_reason(prepared.note))
         state = "new" if saved.created else ("updated" if saved.changed else "same")
-        return state, saved.hits_new, prepared.page_failed
+        return state, saved.hits_new
+
+    async def _retry_pages(self, fetcher: Any, source: Source) -> None:
+        """Fetch again the pages of this source's articles that failed before and are due.
+
+        A page that now gives its article replaces the feed text and is matched again
+        (triaged hits are kept, as in rematch); one that fails again waits longer.
+        """
+        now = datetime.now(UTC)
+        due: list[RetryCandidate] = await self._db(
+            self.store.pages_to_retry,
+            source.name,
+            now=iso_utc(now),
+            fetched_since=iso_utc(now - timedelta(days=PAGE_RETRY_DAYS)),
+            limit=PAGE_RETRIES_PER_SCAN,
+        )
+        due = [c for c in due if c.url not in self.claimed_urls]
+        self.claimed_urls.update(c.url for c in due)
+        await asyncio.gather(*(self._retry_page(fetcher, source, c) for c in due))
+
+    async def _retry_page(self, fetcher: Any, source: Source, candidate: RetryCandidate) -> None:
+        page, error = await self._fetch_page(fetcher, source, candidate.url)
+        attempts = candidate.attempts + 1
+        if page is not None:
+            entry = _entry_of(candidate)
+            prepared, _ = await self._store_article(
+                source, entry, page, None, attempts_before=candidate.attempts
+            )
+            if not prepared.page_failed:
+                self.pages[source.name].recovered += 1
+                return
+            error = prepared.note
+            self.pages[source.name].failure(_short_reason(error))
+            return  # _store_article recorded the next try
+        retry = next_page_retry(attempts, error or "page failed")
+        await self._db(self.store.record_page_retry, candidate.article_id, retry)
+
+
+def next_page_retry(attempts: int, error: str, *, now: datetime | None = None) -> PageRetry:
+    """When to try a failed page again after `attempts` tries (None: never again)."""
+    if attempts >= PAGE_TRIES:
+        return PageRetry(attempts=attempts, retry_at=None, error=error)
+    delay = PAGE_RETRY_DELAYS_HOURS[min(attempts, len(PAGE_RETRY_DELAYS_HOURS)) - 1]
+    moment = (now or datetime.now(UTC)) + timedelta(hours=delay)
+    return PageRetry(attempts=attempts, retry_at=iso_utc(moment), error=error)
+
+
+def _entry_of(candidate: RetryCandidate) -> FeedEntry:
+    """The feed entry a stored article came from, as far as the store remembers it."""
+    title = candidate.title
+    text = candidate.text
+    summary = text[len(title) :].lstrip() if title and text.startswith(title) else text
+    return FeedEntry(
+        url=candidate.url,
+        entry_id=candidate.entry_id or candidate.url,
+        title=title,
+        summary=summary,
+        published_at=candidate.published_at,
+        language=candidate.language,
+    )
+
+
+def _short_reason(error: object) -> str:
+    """A page failure's reason without its URL, so failures of one source can be counted."""
+    if isinstance(error, FetchError) and error.status:
+        return f"HTTP {error.status}"
+    text = str(error or "no article text")
+    for marker in (" for http", " at http", " in http", ": http", " http"):
+        cut = text.find(marker)
+        if cut > 0:
+            text = text[:cut]
+            break
+    return text.strip().rstrip(":") or "page failed"
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (cron's timeout, systemd, kill) stops a scan the way Ctrl-C does."""
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield  # an embedding application has its own plan for SIGTERM
+        return
+
+    def on_term(signum: int, frame: object) -> None:
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived during a scan."""
 
 
 def run_scan(
@@ -492,7 +702,8 @@ def run_scan(
 ) -> ScanSummary:
     """Scan the chosen sources into the config's store; return what happened.
 
-    Raises LockHeld when another scan holds the store's lock.
+    Raises LockHeld when another scan holds the store's lock, and Interrupted
+    (after closing the run row with what was stored) on Ctrl-C or SIGTERM.
     """
     chosen = select_sources(config, markets=markets, names=sources)
     with scan_lock(config.store):
@@ -503,12 +714,16 @@ def run_scan(
             run_id = store.start_run()
             started_at = utc_now()
             pool = executor or _pool(config.watchlists)
+            scan = _Scan(config, store, pool, articles=articles, on_event=on_event)
             try:
-                scan = _Scan(config, store, pool, articles=articles, on_event=on_event)
-                outcomes = asyncio.run(scan.run(chosen))
+                with _terminate_as_interrupt():
+                    outcomes = asyncio.run(scan.run(chosen))
+            except (KeyboardInterrupt, _Terminated) as exc:
+                signum = signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT
+                raise _interrupted(store, run_id, scan.counts, signum) from None
             finally:
                 if executor is None:
-                    pool.shutdown(cancel_futures=True)
+                    pool.shutdown(wait=True, cancel_futures=True)
             summary = ScanSummary(run_id, started_at, utc_now(), outcomes)
             store.finish_run(
                 run_id,
@@ -524,6 +739,25 @@ def run_scan(
             store.close()
 
 
+def _interrupted(store: Store, run_id: int, counts: RunCounts, signum: int) -> Interrupted:
+    """Close the run row with what was stored before the signal; the error to raise."""
+    name = signal.Signals(signum).name
+    store.finish_run(
+        run_id,
+        status="interrupted",
+        sources_ok=0,
+        sources_failed=0,
+        articles_new=counts.articles_new,
+        hits_new=counts.hits_new,
+        details={"interrupted_by": name, "articles_updated": counts.articles_updated},
+    )
+    return Interrupted(
+        f"scan interrupted by {name}; run {run_id} closed with {counts.articles_new} new "
+        f"articles and {counts.hits_new} new hits stored",
+        exit_code=128 + signum,
+    )
+
+
 def _run_details(summary: ScanSummary) -> dict[str, Any]:
     return {
         "failed": [
@@ -534,7 +768,19 @@ def _run_details(summary: ScanSummary) -> dict[str, Any]:
         ],
         "not_modified": [o.name for o in summary.outcomes if o.not_modified],
         "articles_updated": summary.articles_updated,
+        "pages": sum(o.pages for o in summary.outcomes),
         "pages_failed": sum(o.pages_failed for o in summary.outcomes),
+        "pages_recovered": sum(o.pages_recovered for o in summary.outcomes),
+        "page_failures": [
+            {
+                "source": o.name,
+                "pages": o.pages,
+                "failed": o.pages_failed,
+                "reason": o.page_error,
+            }
+            for o in summary.outcomes
+            if o.pages_failed
+        ],
     }
 
 

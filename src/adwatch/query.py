@@ -13,7 +13,7 @@ import json
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -56,7 +56,10 @@ def parse_when(
     relative = _RELATIVE.match(text)
     if relative:
         seconds = int(relative.group(1)) * _UNIT_SECONDS[relative.group(2)]
-        return iso_utc(moment - timedelta(seconds=seconds))
+        try:
+            return iso_utc(moment - timedelta(seconds=seconds))
+        except OverflowError:
+            raise UsageError(f"{option_name}: {value!r} reaches back before the year 1") from None
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
@@ -167,6 +170,57 @@ def _values(values: Sequence[str] | None, option_name: str, fold: Any = None) ->
         if item not in out:
             out.append(item)
     return tuple(out)
+
+
+# Languages adwatch detects; a store may also hold a hint a feed declared.
+KNOWN_LANGUAGES = ("en", "my", "th", "vi")
+
+# filter field -> (the option that sets it, what it names, where the store names them)
+_NAMED_FILTERS: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
+    "markets": ("--market", "market", (("sources", "market"), ("hits", "market"))),
+    "languages": ("--language", "language", (("hits", "language"), ("articles", "language"))),
+    "watchlists": ("--watchlist", "watchlist", (("hits", "watchlist"),)),
+    "sources": ("--source", "source", (("sources", "name"), ("hits", "source"))),
+    "categories": ("--category", "category", (("hits", "category"),)),
+}
+
+
+def check_filter_names(
+    store: Store, filters: Filters, configured: Callable[[], dict[str, set[str]]]
+) -> None:
+    """Raise UsageError for a market, language, watchlist, source or category nobody knows.
+
+    A name is known when the store has it or the config defines it (`configured()`,
+    called only when the store does not know a name, since reading the config costs
+    more than these indexed look-ups). "No hits match" must mean no hits, not a typo.
+    """
+    conn = _connection(store)
+    for field_name, (option, noun, places) in _NAMED_FILTERS.items():
+        values: tuple[str, ...] = getattr(filters, field_name)
+        if field_name == "languages":
+            values = tuple(v for v in values if v not in KNOWN_LANGUAGES)
+        for value in values:
+            if any(
+                conn.execute(
+                    f"SELECT 1 FROM {table} WHERE {column} = ? LIMIT 1", [value]
+                ).fetchone()
+                for table, column in places
+            ):
+                continue
+            known = set(configured().get(field_name, set()))
+            if value in known:
+                continue
+            for table, column in places:
+                known |= {
+                    row[0]
+                    for row in conn.execute(
+                        f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL"
+                    )
+                }
+            if field_name == "languages":
+                known |= set(KNOWN_LANGUAGES)
+            listed = ", ".join(sorted(known)[:30]) or "none yet"
+            raise UsageError(f"{option}: unknown {noun} {value!r} (known: {listed})")
 
 
 @dataclass(frozen=True)
@@ -448,8 +502,9 @@ class HitDetail:
     hit: Hit
     fetched_at: str
     context: Context
-    other_hits: list[Hit]
+    other_hits: list[Hit]  # the first OTHER_HITS_SHOWN in text order
     history: list[TriageEntry]
+    other_hits_total: int = 0  # all other hits of the article, shown or not
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -457,11 +512,14 @@ class HitDetail:
             "fetched_at": self.fetched_at,
             "context": asdict(self.context),
             "other_hits": [h.as_dict() for h in self.other_hits],
+            "other_hits_total": self.other_hits_total,
             "history": [asdict(e) for e in self.history],
         }
 
 
 CONTEXT_CHARS = 160
+# One page once held 45 912 hits and `show` printed them all: list a screenful.
+OTHER_HITS_SHOWN = 30
 
 
 def get_hit(store: Store, hit_id: int) -> HitDetail:
@@ -477,15 +535,23 @@ def get_hit(store: Store, hit_id: int) -> HitDetail:
     fetched_at, text = row[-2], row[-1]
     others_sql = (
         f"SELECT {HIT_SELECT} FROM hits h JOIN articles a ON a.id = h.article_id "
-        "WHERE h.article_id = ? AND h.id != ? ORDER BY h.start, h.id"
+        "WHERE h.article_id = ? AND h.id != ? ORDER BY h.start, h.id LIMIT ?"
     )
-    others = [Hit(*r) for r in _execute(store, others_sql, [hit.article_id, hit.id])]
+    others = [
+        Hit(*r) for r in _execute(store, others_sql, [hit.article_id, hit.id, OTHER_HITS_SHOWN])
+    ]
+    total = _execute(
+        store,
+        "SELECT COUNT(*) FROM hits WHERE article_id = ? AND id != ?",
+        [hit.article_id, hit.id],
+    ).fetchone()[0]
     return HitDetail(
         hit=hit,
         fetched_at=fetched_at,
         context=match_context(text, hit),
         other_hits=others,
         history=triage_history(store, hit.id),
+        other_hits_total=total,
     )
 
 
@@ -584,6 +650,9 @@ def triage_hits(
     conn = _connection(store)
     changes: list[TriageChange] = []
     with conn:
+        # Take the write lock before reading the statuses: two analysts triaging one
+        # hit at once then log old -> new exactly, one after the other.
+        conn.execute("BEGIN IMMEDIATE")
         current = _current_statuses(conn, unique_ids)
         missing = [i for i in unique_ids if i not in current]
         if missing:
@@ -984,12 +1053,23 @@ class SourceHealth:
     failures: int = 0  # consecutive failed scans: the current failure streak
     articles_recent: int = 0
     hits_recent: int = 0
+    last_pages: int = 0  # article pages fetched in its last scan
+    last_pages_failed: int = 0
+    last_page_error: str | None = None  # the most common reason they failed
 
     @property
     def state(self) -> str:
         if self.last_checked_at is None:
             return "never checked"
-        return "failing" if self.failures else "ok"
+        if not self.failures:
+            return "ok"
+        if (
+            self.last_error
+            and self.last_pages_failed
+            and self.last_error.endswith(str(self.last_page_error))
+        ):
+            return "pages failing"
+        return "failing"
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "state": self.state}
@@ -1013,7 +1093,8 @@ def source_health(
             "SELECT s.name, s.url, s.market, s.type, s.last_status, s.last_error, "
             "s.last_checked_at, s.last_ok_at, s.failures, "
             "(SELECT COUNT(*) FROM articles a WHERE a.source = s.name AND a.fetched_at >= ?), "
-            "(SELECT COUNT(*) FROM hits h WHERE h.source = s.name AND h.found_at >= ?) "
+            "(SELECT COUNT(*) FROM hits h WHERE h.source = s.name AND h.found_at >= ?), "
+            "s.last_pages, s.last_pages_failed, s.last_page_error "
             "FROM sources s ORDER BY s.name"
         )
         for row in _execute(store, sql, [since, since]):

@@ -19,7 +19,7 @@ from typing import Any
 from adwatch.config import Watchlist
 from adwatch.dates import utc_now
 from adwatch.errors import UsageError
-from adwatch.match import Matcher
+from adwatch.match import ArticleMatches, Matcher
 from adwatch.models import Match
 from adwatch.store import Store, open_store, scan_lock
 
@@ -138,15 +138,17 @@ def _init_worker(watchlists: Sequence[Watchlist]) -> None:
     _worker_matcher = Matcher.build(watchlists)
 
 
-def _match_in_worker(rows: list[ArticleRow]) -> list[list[Match]]:
+def _match_in_worker(rows: list[ArticleRow]) -> list[ArticleMatches]:
     if _worker_matcher is None:
         raise RuntimeError("the rematch worker was started without its matcher")
     return _match_rows(_worker_matcher, rows)
 
 
-def _match_rows(matcher: Matcher, rows: list[ArticleRow]) -> list[list[Match]]:
+def _match_rows(matcher: Matcher, rows: list[ArticleRow]) -> list[ArticleMatches]:
+    # The same per-watchlist cap as the scan, so a rematch gives the scan's hits.
     return [
-        matcher.match(text, market=market, language=language) for _, text, market, language in rows
+        matcher.match_article(text, market=market, language=language)
+        for _, text, market, language in rows
     ]
 
 
@@ -160,7 +162,9 @@ def _run_in_pool(
 ) -> None:
     # A few chunks in flight keep the workers busy while this process writes;
     # never more, so memory does not grow with the store.
-    in_flight: deque[tuple[Future[list[list[Match]]], list[ArticleRow], dict[int, str]]] = deque()
+    in_flight: deque[tuple[Future[list[ArticleMatches]], list[ArticleRow], dict[int, str]]] = (
+        deque()
+    )
     for rows, sources in chunks:
         in_flight.append((pool.submit(_match_in_worker, rows), rows, sources))
         if len(in_flight) >= 2 * workers:
@@ -176,7 +180,7 @@ def _run_in_pool(
 
 def _apply(
     store: Store,
-    matches: list[list[Match]],
+    matches: list[ArticleMatches],
     rows: list[ArticleRow],
     sources: dict[int, str],
     scope: set[str] | None,
@@ -187,9 +191,10 @@ def _apply(
     existing = _existing_hits(store, ids, scope)
     now = utc_now()
     with store.db.conn:
-        for (article_id, _, market, language), found in zip(rows, matches, strict=True):
+        for (article_id, _, market, language), result in zip(rows, matches, strict=True):
             stored = existing.get(article_id, {})
-            current = {(m.watchlist, m.term, m.start): m for m in found}
+            current = {(m.watchlist, m.term, m.start): m for m in result.matches}
+            store.set_hit_totals(article_id, result.matches, result.capped(), scope=scope)
             for key, (hit_id, triaged) in stored.items():
                 if key in current:
                     continue

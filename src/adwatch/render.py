@@ -15,7 +15,6 @@ docs/terminal.md explains the rules.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from rich.segment import Segment
 from rich.text import Text
 
 from adwatch.textwidth import ELLIPSIS, display_width, truncation_end, wrap_spans
+from adwatch.untrusted import strip_unsafe
 
 if TYPE_CHECKING:
     # Types only: importing query (and the store behind it) here would slow every
@@ -41,16 +41,12 @@ if TYPE_CHECKING:
         Trends,
     )
 
-# C0 and C1 controls (ESC starts ANSI sequences), DEL, and the bidi overrides that
-# can make a line read differently from what it is.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
 
 def clean(value: object) -> str:
     """`value` as text safe to show in a terminal: controls removed, tabs and newlines as spaces."""
     text = "" if value is None else str(value)
     text = text.replace("\t", " ").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
-    return _UNSAFE.sub("", text)
+    return strip_unsafe(text)
 
 
 def safe_text(value: object, style: str = "") -> Text:
@@ -506,6 +502,9 @@ def _detail_lines(detail: HitDetail, width: int) -> list[Text]:
     if detail.other_hits:
         lines += [Text(), Text("other hits of this article", "bold")]
         lines += _other_hits_lines(detail.other_hits, width)
+        hidden = detail.other_hits_total - len(detail.other_hits)
+        if hidden > 0:
+            lines.append(Text(f"… and {hidden} more (hits --group-by article, or export)", "dim"))
     lines += [Text(), Text("triage history", "bold")]
     lines += _history_lines(detail, width)
     return lines

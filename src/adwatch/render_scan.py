@@ -36,7 +36,12 @@ def describe_outcome(outcome: SourceOutcome) -> str:
         parts.append(f"{outcome.articles_updated} updated")
     parts.append(f"{outcome.hits_new} hits")
     if outcome.pages_failed:
-        parts.append(f"{outcome.pages_failed} pages kept from the feed summary")
+        parts.append(
+            f"{outcome.pages_failed} of {outcome.pages} pages failed "
+            f"({clean(outcome.page_error)}), kept from the feed text, retried later"
+        )
+    if outcome.pages_recovered:
+        parts.append(f"{outcome.pages_recovered} pages fetched on retry")
     line = f"{name}: " + ", ".join(parts)
     if outcome.warning:
         line += f" (warning: {clean(outcome.warning)})"
@@ -45,11 +50,16 @@ def describe_outcome(outcome: SourceOutcome) -> str:
 
 def describe_summary(summary: ScanSummary) -> str:
     failed = len(summary.failed)
-    return (
+    pages = sum(o.pages for o in summary.outcomes)
+    pages_failed = sum(o.pages_failed for o in summary.outcomes)
+    line = (
         f"run {summary.run_id}: {summary.sources_ok} sources ok, {failed} failed; "
         f"{summary.articles_new} new articles, {summary.articles_updated} updated; "
         f"{summary.hits_new} new hits"
     )
+    if pages_failed:
+        line += f"; {pages_failed} of {pages} article pages failed"
+    return line
 
 
 class ScanReporter:

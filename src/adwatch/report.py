@@ -9,7 +9,6 @@ autoescape on, and links only when they are http(s) URLs.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +30,7 @@ from adwatch.query import (
     match_context,
 )
 from adwatch.store import Store
+from adwatch.untrusted import strip_unsafe
 
 CHART_MIN_DAYS = 14  # a 24-hour digest still shows two weeks of context
 TOP_HITS = 25
@@ -375,13 +375,9 @@ def render_report(data: ReportData) -> str:
     return env.get_template("report.html.j2").render(data=data, severities=SEVERITIES)
 
 
-# C0/C1 controls (an ANSI escape in a title) have no business in a page.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
 def _printable(value: Any) -> Any:
-    """Every `{{ value }}` passes here before escaping: strip control characters."""
-    return _CONTROLS.sub("", value) if isinstance(value, str) else value
+    """Every `{{ value }}` passes here before escaping: no control or bidi characters."""
+    return strip_unsafe(value) if isinstance(value, str) else value
 
 
 def write_report(data: ReportData, output: str | Path) -> None:

@@ -22,7 +22,7 @@ from sqlite_utils import Migrations
 
 from adwatch.config import Source
 from adwatch.dates import utc_now
-from adwatch.errors import LockHeld, StoreError
+from adwatch.errors import LockHeld, NotAStore, StoreError
 from adwatch.files import create_private
 from adwatch.models import Article, Match
 from adwatch.search import register_functions
@@ -209,22 +209,21 @@ def _m004_folded_search(db: sqlite_utils.Database) -> None:
 SCHEMA_VERSION = len(migrations._migrations)
 
 
-def _connect(path: Path) -> sqlite_utils.Database:
+def _connect(path: Path) -> sqlite3.Connection:
     try:
         # The scan writes from one dedicated thread, not the one that opened the store.
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        # WAL lets the analyst query while a scan writes.
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        register_functions(conn)  # the --text filter verifies matches in SQL
+        conn.execute("PRAGMA schema_version")  # SQLite opens the file lazily: open it now
     except sqlite3.DatabaseError as exc:
+        if not isinstance(exc, sqlite3.OperationalError):  # "file is not a database"
+            raise NotAStore(
+                f"{path}: not an adwatch store (not an SQLite database: {exc})"
+            ) from exc
         if not (_refused_write(exc) and path.exists()):
             raise StoreError(f"{path}: cannot open the store: {exc}") from exc
         conn = _connect_read_only(path)
-        register_functions(conn)
-    return sqlite_utils.Database(conn)
+    return conn
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
@@ -267,9 +266,82 @@ def _write_failure(exc: sqlite3.DatabaseError, path: Path) -> StoreError | None:
     return None
 
 
+def _configure(conn: sqlite3.Connection, path: Path) -> sqlite_utils.Database:
+    """Settings every connection uses; run only once the file is known to be ours."""
+    register_functions(conn)  # the --text filter verifies matches in SQL
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        # WAL lets the analyst query while a scan writes.
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: cannot open the store: {exc}") from exc
+    return sqlite_utils.Database(conn)
+
+
+def _check_identity(conn: sqlite3.Connection, path: Path) -> list[str]:
+    """The adwatch migrations this file has; raise StoreError when it is not ours to touch.
+
+    A file with tables but no adwatch migrations is someone else's database, and a
+    file with migrations this adwatch does not know was written by a newer one:
+    adwatch neither reads nor writes either (docs/store.md).
+    """
+    try:
+        tables = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        applied: list[str] = []
+        if Migrations.migrations_table in tables:
+            applied = [
+                row[0]
+                for row in conn.execute(
+                    f"SELECT name FROM {Migrations.migrations_table} WHERE migration_set = ?",
+                    [migrations.name],
+                )
+            ]
+    except sqlite3.DatabaseError as exc:
+        raise NotAStore(f"{path}: not an adwatch store (not an SQLite database: {exc})") from exc
+    if tables and not applied:
+        raise NotAStore(
+            f"{path}: not an adwatch store (an SQLite database with other tables); "
+            "nothing was changed"
+        )
+    known = {m.name for m in migrations._migrations}
+    newer = [name for name in applied if name not in known]
+    if newer:
+        raise NotAStore(
+            f"{path}: written by a newer adwatch (schema {len(applied)}, this one knows "
+            f"{len(known)}; unknown {newer[0]!r}): upgrade adwatch to use it"
+        )
+    return applied
+
+
 def schema_version(db: sqlite_utils.Database) -> int:
     """How many of adwatch's schema migrations this file has."""
     return len(migrations.applied(db))
+
+
+@dataclass(frozen=True)
+class PageRetry:
+    """An article stored from its feed text because its page failed: when to try again."""
+
+    attempts: int  # page fetches tried so far, this one included
+    retry_at: str | None  # None: no more tries
+    error: str
+
+
+@dataclass(frozen=True)
+class RetryCandidate:
+    """A stored article whose page is due for another try."""
+
+    article_id: int
+    url: str
+    entry_id: str | None
+    title: str
+    text: str
+    published_at: str | None
+    language: str | None
+    attempts: int
 
 
 @dataclass(frozen=True)
@@ -337,17 +409,29 @@ class Store:
         error: str | None,
         etag: str | None = None,
         last_modified: str | None = None,
+        pages: int = 0,
+        pages_failed: int = 0,
+        page_error: str | None = None,
     ) -> None:
-        """Update a source's health after a fetch; validators only change on success."""
+        """Update a source's health after a scan; validators only change on success.
+
+        `ok` false counts as one more failure in a row. `etag`/`last_modified` are
+        stored whenever given: the feed itself was read even when its pages failed.
+        """
         now = utc_now()
         with self.db.conn:
+            self.db.execute(
+                """UPDATE sources SET last_pages = ?, last_pages_failed = ?, last_page_error = ?,
+                   etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified)
+                   WHERE name = ?""",
+                [pages, pages_failed, page_error, etag, last_modified, name],
+            )
             if ok:
                 self.db.execute(
                     """UPDATE sources SET last_status = ?, last_error = NULL,
-                       last_checked_at = ?, last_ok_at = ?, failures = 0,
-                       etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified)
+                       last_checked_at = ?, last_ok_at = ?, failures = 0
                        WHERE name = ?""",
-                    [status, now, now, etag, last_modified, name],
+                    [status, now, now, name],
                 )
             else:
                 self.db.execute(
@@ -389,12 +473,21 @@ class Store:
         )
         return rows[0] if rows else None
 
-    def save_article(self, article: Article, matches: Sequence[Match]) -> SavedArticle:
+    def save_article(
+        self,
+        article: Article,
+        matches: Sequence[Match],
+        *,
+        totals: dict[str, int] | None = None,
+        page_retry: PageRetry | None = None,
+    ) -> SavedArticle:
         """Store an article and its hits in one transaction.
 
         An article already stored (same feed entry id in the same source, or same
         URL) is updated in place; its untriaged hits are replaced by `matches`,
-        and hits an analyst has triaged are kept.
+        and hits an analyst has triaged are kept. `totals` holds the hit count of
+        each watchlist whose hits `matches` holds only some of (the cap).
+        `page_retry` says the page failed and when to try it again; None clears it.
         """
         now = utc_now()
         values = {
@@ -428,6 +521,7 @@ class Store:
                 created = False
                 changed = existing["content_hash"] != article.content_hash
                 if not changed:
+                    self._set_page_retry(article_id, page_retry)
                     return SavedArticle(article_id, created=False, changed=False, hits_new=0)
                 if existing["url"] != article.url:
                     # An updated entry moved to a new URL; a different article may
@@ -442,7 +536,78 @@ class Store:
                 )
                 self._drop_stale_hits(article_id, matches)
             hits_new = self._insert_hits(article_id, article, matches, now)
+            self.set_hit_totals(article_id, matches, totals or {})
+            self._set_page_retry(article_id, page_retry)
         return SavedArticle(article_id, created=created, changed=changed, hits_new=hits_new)
+
+    def set_hit_totals(
+        self,
+        article_id: int,
+        matches: Sequence[Match],
+        totals: dict[str, int],
+        *,
+        scope: Iterable[str] | None = None,
+    ) -> None:
+        """Record, per watchlist, how many hits the article had beyond those kept.
+
+        `scope` limits the change to those watchlists (a rematch of some of them).
+        """
+        kept: dict[str, int] = {}
+        for match in matches:
+            kept[match.watchlist] = kept.get(match.watchlist, 0) + 1
+        if scope is None:
+            self.db.execute("DELETE FROM hit_totals WHERE article_id = ?", [article_id])
+        else:
+            names = sorted(scope)
+            self.db.execute(
+                f"DELETE FROM hit_totals WHERE article_id = ? AND watchlist IN "
+                f"({', '.join('?' * len(names))})",
+                [article_id, *names],
+            )
+            totals = {name: total for name, total in totals.items() if name in names}
+        rows = [
+            (article_id, name, total, kept.get(name, 0))
+            for name, total in totals.items()
+            if total > kept.get(name, 0)
+        ]
+        if rows:
+            self.db.conn.executemany(
+                "INSERT INTO hit_totals (article_id, watchlist, total, kept) VALUES (?, ?, ?, ?)",
+                rows,
+            )
+
+    def _set_page_retry(self, article_id: int, retry: PageRetry | None) -> None:
+        if retry is None:
+            self.db.execute(
+                "UPDATE articles SET page_attempts = 0, page_retry_at = NULL, page_error = NULL"
+                " WHERE id = ? AND (page_attempts != 0 OR page_error IS NOT NULL)",
+                [article_id],
+            )
+        else:
+            self.db.execute(
+                "UPDATE articles SET page_attempts = ?, page_retry_at = ?, page_error = ?"
+                " WHERE id = ?",
+                [retry.attempts, retry.retry_at, retry.error, article_id],
+            )
+
+    def record_page_retry(self, article_id: int, retry: PageRetry) -> None:
+        """A retried page failed again: keep the article as it is, note the try."""
+        with self.db.conn:
+            self._set_page_retry(article_id, retry)
+
+    def pages_to_retry(
+        self, source: str, *, now: str, fetched_since: str, limit: int
+    ) -> list[RetryCandidate]:
+        """Articles of `source` whose page failed and is due for another try, oldest due first."""
+        rows = self.db.execute(
+            """SELECT id, url, entry_id, title, text, published_at, language, page_attempts
+               FROM articles
+               WHERE source = ? AND page_retry_at IS NOT NULL AND page_retry_at <= ?
+                 AND fetched_at >= ?
+               ORDER BY page_retry_at LIMIT ?""",
+            [source, now, fetched_since, limit],
+        ).fetchall()
+        return [RetryCandidate(*row) for row in rows]
 
     def _drop_stale_hits(self, article_id: int, matches: Sequence[Match]) -> None:
         """Delete the untriaged hits of an article that `matches` no longer contains.
@@ -529,7 +694,7 @@ def open_store(path: str | Path, *, create: bool = True) -> Store:
     """Open (and create or upgrade) the store at `path`."""
     path = Path(path)
     if not create and not path.exists():
-        raise StoreError(f"{path}: no store here yet (run `adwatch scan` first)")
+        raise NotAStore(f"{path}: no store here yet (run `adwatch scan` first)")
     if create:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -540,13 +705,24 @@ def open_store(path: str | Path, *, create: bool = True) -> Store:
             create_private(path)
         except OSError as exc:
             raise StoreError(f"{path}: cannot create the store: {exc.strerror}") from exc
-    db = _connect(path)
+    conn = _connect(path)
     try:
+        applied = _check_identity(conn, path)
+        if not applied and not create:
+            # An empty file: a read command never makes it a store.
+            raise NotAStore(f"{path}: not an adwatch store (an empty file)")
+        db = _configure(conn, path)
         if migrations.pending(db):
             migrations.apply(db)
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        raise StoreError(f"{path}: cannot upgrade the store's schema: {exc}") from exc
     except sqlite3.DatabaseError as exc:
-        db.close()
+        conn.close()
         raise StoreError(f"{path}: not an adwatch store or damaged: {exc}") from exc
+    except BaseException:
+        conn.close()
+        raise
     return Store(db, path)
 
 
