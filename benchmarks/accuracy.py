@@ -2,7 +2,7 @@
 
 For every passage in benchmarks/data/eval-<language>.jsonl:
 
-- adwatch: Zawgyi is converted first (`textnorm.fix_zawgyi`, as the scan does before
+- adwatch: Zawgyi is converted first (`adwatch.text.zawgyi.fix_zawgyi`, as the scan does before
   storing), the language is detected (`lang.detect_language`, no hint), then the shipped
   watchlists run through `match.Matcher`. The passage is predicted relevant when any
   watchlist fires.
@@ -187,12 +187,14 @@ def naive_hits(text: str, term_lists: Sequence[tuple[str, list[str]]]) -> tuple[
 
 
 def language_detector() -> tuple[Callable[[Passage, str], str | None], str]:
-    """adwatch's detector, or the passage's own label while adwatch.lang does not exist."""
+    """adwatch's detector, or the passage's own label while adwatch.text.language does not exist."""
     try:
-        from adwatch.lang import detect_language
+        from adwatch.text.language import detect_language
     except ImportError:
-        return (lambda passage, text: passage.language), "labels (adwatch.lang not importable)"
-    return (lambda passage, text: detect_language(text)), "adwatch.lang.detect_language"
+        return (
+            lambda passage, text: passage.language
+        ), "labels (adwatch.text.language not importable)"
+    return (lambda passage, text: detect_language(text)), "adwatch.text.language.detect_language"
 
 
 def adwatch_verdicts(
@@ -201,7 +203,7 @@ def adwatch_verdicts(
 ) -> tuple[list[tuple[str | None, tuple[Hit, ...]]], dict[str, Any]]:
     """(detected language, hits) per passage, and timings and settings for the report."""
     from adwatch.match import Matcher
-    from adwatch.textnorm import fix_zawgyi
+    from adwatch.text.zawgyi import fix_zawgyi
 
     detect, detector_name = language_detector()
     started = time.perf_counter()

@@ -13,7 +13,7 @@ Candidates, all measured in the same run:
   it is not a dependency of adwatch);
 - evidence: Vietnamese letters and common syllables vs English function words only;
 - evidence+lingua: the evidence, and lingua where the evidence is not clear;
-- adwatch: adwatch.lang.detect_language (the evidence, then langdetect-envi).
+- adwatch: adwatch.text.language.detect_language (the evidence, then langdetect-envi).
 
 Usage: python benchmarks/language_id.py [--labelled FILE] [--corpus DIR]
 """
@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from adwatch import lang
+from adwatch.text import language as lang
 
 Detector = Callable[[str], str | None]
 DEFAULT_LABELLED = Path(__file__).resolve().parent.parent / "tests/data/lang/labelled.tsv"

@@ -277,7 +277,7 @@ def time_adwatch(
 
 def time_normalize(articles: Sequence[Article], repeat: int) -> float:
     """Best seconds for `textnorm.normalize` over the corpus: adwatch's cost before any term."""
-    from adwatch.textnorm import normalize
+    from adwatch.text.normalize import normalize
 
     best = float("inf")
     for _ in range(repeat):

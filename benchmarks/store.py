@@ -37,9 +37,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from adwatch.dates import iso_utc
 from adwatch.query import EXPORT_COLUMNS, hit_trends, list_hits, make_filters, search_articles
 from adwatch.store import open_store
+from adwatch.text.dates import iso_utc
 
 HERE = Path(__file__).resolve().parent
 DAYS = 90  # hits spread over the last 90 days

@@ -29,7 +29,7 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
-from adwatch.textnorm import fix_zawgyi, zawgyi_probability
+from adwatch.text.zawgyi import fix_zawgyi, zawgyi_probability
 
 PAIRS = [
     ("mmgov_zawgyi_src.txt", "mmgov_unicode_out.txt"),

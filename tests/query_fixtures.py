@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from adwatch.config import Source
-from adwatch.dates import iso_utc
 from adwatch.models import Article, Match
 from adwatch.store import open_store
+from adwatch.text.dates import iso_utc
 
 NOW = datetime.now(UTC)
 

@@ -16,7 +16,7 @@ from scan_site import EN_BODY, EN_TITLE, TH_BODY, TH_TITLE, VI_BODY, VI_TITLE, a
 from typer.testing import CliRunner, Result
 
 from adwatch.cli import app
-from adwatch.untrusted import strip_unsafe
+from adwatch.text.untrusted import strip_unsafe
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "220"}

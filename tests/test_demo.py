@@ -22,7 +22,7 @@ from adwatch.demo import STORE_NAME, load_sample
 from adwatch.extract import extract_page
 from adwatch.feeds import parse_feed
 from adwatch.models import FetchResult
-from adwatch.textnorm import ZAWGYI_THRESHOLD, fix_zawgyi, zawgyi_probability
+from adwatch.text.zawgyi import ZAWGYI_THRESHOLD, fix_zawgyi, zawgyi_probability
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "200"}

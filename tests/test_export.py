@@ -17,7 +17,7 @@ from adwatch import export
 from adwatch.errors import UsageError
 from adwatch.query import EXPORT_COLUMNS, Filters, make_filters
 from adwatch.store import open_store
-from adwatch.untrusted import strip_unsafe
+from adwatch.text.untrusted import strip_unsafe
 
 
 @pytest.fixture

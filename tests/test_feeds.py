@@ -15,12 +15,12 @@ from adwatch.errors import FeedError
 from adwatch.feeds import (
     close_unclosed_cdata,
     detect_kind,
-    parse_date,
     parse_feed,
     parse_sitemap,
     strip_html,
 )
 from adwatch.models import FetchResult
+from adwatch.text.dates import parse_date
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 PAGES = Path(__file__).parent / "data" / "pages"

@@ -14,9 +14,11 @@ import tracemalloc
 import zlib
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeAlias
 
+import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -153,8 +155,7 @@ def test_unsupported_content_encoding_is_an_error(server: HTTPServer) -> None:
 def test_client_trusts_proxy_environment() -> None:
     async def go() -> bool:
         async with Fetcher(make_settings()) as f:
-            assert f._client is not None
-            return f._client.trust_env
+            return f._client_for(httpx.URL("https://news.example/")).trust_env
 
     assert asyncio.run(go()) is True
 
@@ -641,3 +642,52 @@ def test_file_over_the_cap(tmp_path: Path) -> None:
 def test_file_url_on_another_host_is_refused() -> None:
     error = fetch_error("file://fileserver/share/feed.xml")
     assert str(error) == "file URL on another host: 'file://fileserver/share/feed.xml'"
+
+
+class _KeepAliveSite(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive (werkzeug's server closes every connection); records the
+    client port of each request, which stays the same while a connection is reused."""
+
+    protocol_version = "HTTP/1.1"
+    ports: list[int] = []
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self.ports.append(self.client_address[1])
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+
+def test_each_site_keeps_its_connection_however_many_sites_are_scanned() -> None:
+    """Each site has its own connection pool: after requests to 21 other sites, the first
+    site's connection is still there (httpx's default pool keeps only 20 idle)."""
+    servers: list[ThreadingHTTPServer] = []
+    sites: list[tuple[str, list[int]]] = []
+    for _ in range(22):
+        ports: list[int] = []
+        handler = type("Site", (_KeepAliveSite,), {"ports": ports})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        sites.append((f"http://127.0.0.1:{server.server_address[1]}/", ports))
+
+    async def go() -> None:
+        async with Fetcher(make_settings()) as f:
+            for url, _ in sites:
+                await f.fetch(url)
+            await f.fetch(sites[0][0])
+
+    try:
+        asyncio.run(go())
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+    first_site_ports = sites[0][1]
+    assert len(first_site_ports) == 2 and first_site_ports[0] == first_site_ports[1]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from adwatch.lang import (
+from adwatch.text.language import (
     detect_language,
     langdetect_probabilities,
     latin_language,
@@ -133,7 +133,7 @@ def test_labelled_set_accuracy() -> None:
 
 
 def test_import_does_not_load_langdetect() -> None:
-    code = "import sys, adwatch.lang; print('langdetect' in sys.modules)"
+    code = "import sys, adwatch.text.language; print('langdetect' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
@@ -143,7 +143,7 @@ def test_import_does_not_load_langdetect() -> None:
 def test_decomposed_vietnamese_is_vietnamese() -> None:
     import unicodedata
 
-    from adwatch.lang import detect_language
+    from adwatch.text.language import detect_language
 
     text = "Cảnh báo quảng cáo lừa đảo đầu tư trên mạng xã hội, người dân cần cảnh giác"
     assert detect_language(unicodedata.normalize("NFD", text)) == "vi"

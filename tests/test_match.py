@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from adwatch.config import Watchlist
 from adwatch.match import Matcher, make_snippet
 from adwatch.models import Match
-from adwatch.textnorm import normalize_term
+from adwatch.text.normalize import normalize_term
 
 
 def _watchlist(name: str = "w", **fields: object) -> Watchlist:
@@ -448,7 +448,7 @@ def test_snippet_never_cuts_a_thai_cluster_or_burmese_syllable() -> None:
     assert body in thai
     assert thai.index(body) + len(body) <= len(thai)
     first = thai.index(body)
-    from adwatch.segment import thai_cluster_boundaries
+    from adwatch.text.segment import thai_cluster_boundaries
 
     clusters = thai_cluster_boundaries(thai)
     assert first in clusters and first + len(body) in clusters

@@ -14,6 +14,7 @@ from adwatch.config import Source
 from adwatch.errors import QueryError, UsageError
 from adwatch.query import Filters, make_filters
 from adwatch.store import open_store
+from adwatch.text.dates import parse_when
 
 Planted_store = tuple[Path, list[Planted]]
 
@@ -49,17 +50,17 @@ FIXED = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
     ],
 )
 def test_parse_when_reads_dates_times_and_ages(value: str, expected: str) -> None:
-    assert query.parse_when(value, "--since", now=FIXED) == expected
+    assert parse_when(value, "--since", now=FIXED) == expected
 
 
 def test_until_a_bare_date_includes_that_whole_day() -> None:
-    assert query.parse_when("2026-11-01", "--until", upper=True) == "2026-11-01T23:59:59Z"
+    assert parse_when("2026-11-01", "--until", upper=True) == "2026-11-01T23:59:59Z"
 
 
 @pytest.mark.parametrize("value", ["3x", "", "yesterday", "2026-13-01", "7 days", "-5d"])
 def test_a_bad_time_is_a_usage_error_naming_the_option(value: str) -> None:
     with pytest.raises(UsageError) as caught:
-        query.parse_when(value, "--until")
+        parse_when(value, "--until")
     message = str(caught.value)
     assert message.startswith("--until: ") and repr(value) in message and "\n" not in message
 

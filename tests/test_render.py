@@ -2,7 +2,7 @@
 
 Views are rendered into a rich Console writing to a StringIO at a fixed width and
 compared as exact strings; every line must fit that width as a terminal measures
-it (adwatch.textwidth, glibc's wcwidth rules), Burmese spacing marks included.
+it (adwatch.text.width, glibc's wcwidth rules), Burmese spacing marks included.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import pytest
 from rich.console import Console, RenderableType
 from typer.testing import CliRunner
 
-from adwatch import segment
 from adwatch.cli import app
 from adwatch.models import Article, Match
 from adwatch.pipeline import Probe
@@ -36,7 +35,8 @@ from adwatch.render import (
 )
 from adwatch.render_scan import render_probe_table
 from adwatch.store import open_store
-from adwatch.textwidth import ELLIPSIS, char_width, display_width, truncation_end, wrap_spans
+from adwatch.text import segment
+from adwatch.text.width import ELLIPSIS, char_width, display_width, truncation_end, wrap_spans
 
 TH_TITLE = "ตำรวจไซเบอร์เตือนโฆษณาหลอกลวงลงทุนบนเฟซบุ๊ก"
 VI_TITLE = "Bộ Công an cảnh báo quảng cáo lừa đảo đầu tư trên mạng xã hội"

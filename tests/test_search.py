@@ -16,11 +16,11 @@ import sqlite_utils
 from typer.testing import CliRunner, Result
 
 from adwatch.cli import app
-from adwatch.dates import iso_utc
 from adwatch.models import Article, Match
 from adwatch.query import make_filters, search_articles
 from adwatch.search import FOLDED_INDEX, compile_search, parse_search
 from adwatch.store import migrations, open_store
+from adwatch.text.dates import iso_utc
 
 runner = CliRunner()
 NOW = datetime.now(UTC)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from adwatch.segment import (
-    char_script,
+from adwatch.text.scripts import char_script
+from adwatch.text.segment import (
     myanmar_syllable_boundary,
     myanmar_syllables,
     safe_cut,

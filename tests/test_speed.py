@@ -21,8 +21,8 @@ from adwatch.config import FetchSettings
 from adwatch.errors import FetchError
 from adwatch.extract import extract_page
 from adwatch.fetch import Fetcher
-from adwatch.lang import detect_language, vietnamese_evidence
 from adwatch.models import FetchResult
+from adwatch.text.language import detect_language, vietnamese_evidence
 
 PAGES = Path(__file__).parent / "data" / "pages"
 
@@ -131,7 +131,7 @@ try:
     loaded = pool.submit(
         eval,
         "sorted(m for m in __import__('sys').modules if m in "
-        "('trafilatura', 'adwatch.extract', 'adwatch.lang', 'typer', 'rich', 'adwatch.cli'))",
+        "('trafilatura', 'adwatch.extract', 'adwatch.text.language', 'typer', 'rich', 'adwatch.cli'))",
     ).result(timeout=120)
 finally:
     pool.shutdown()
@@ -147,7 +147,7 @@ def test_scan_workers_start_with_the_worker_modules_and_without_the_cli() -> Non
     )
     assert done.returncode == 0, done.stderr
     loaded = json.loads(done.stdout)
-    assert loaded == ["adwatch.extract", "adwatch.lang", "trafilatura"]
+    assert loaded == ["adwatch.extract", "adwatch.text.language", "trafilatura"]
 
 
 # --- language detection: bounded evidence ---------------------------------------------------

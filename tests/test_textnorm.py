@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adwatch import textnorm
-from adwatch.textnorm import NormalizedText, normalize, normalize_term
+from adwatch.text import normalize as textnorm
+from adwatch.text.normalize import NormalizedText, normalize, normalize_term
 
 
 def nfd(text: str) -> str:

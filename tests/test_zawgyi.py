@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from adwatch.textnorm import fix_zawgyi, normalize, normalize_term, zawgyi_probability
+from adwatch.text.normalize import normalize, normalize_term
+from adwatch.text.zawgyi import fix_zawgyi, zawgyi_probability
 
 # Short news lines written in Unicode Burmese, and the same lines in Zawgyi (made with
 # ICU's my-Zawgyi transform and checked with the detector: probability 1.0 vs 0.0).

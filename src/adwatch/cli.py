@@ -354,9 +354,9 @@ def rematch(
     other than new, or a note): those are kept and reported.
     """
     from adwatch.config import load_config
-    from adwatch.query import parse_when
     from adwatch.rematch import rematch as run_rematch
     from adwatch.render import stdout_console
+    from adwatch.text.dates import parse_when
 
     state = _state(ctx)
     config = load_config(state.config, db=state.db)
@@ -802,7 +802,7 @@ def report(
     watchlists and sources that started to fire, and failing sources.
     """
     from adwatch import report as reporting
-    from adwatch.dates import utc_now
+    from adwatch.text.dates import utc_now
 
     filters = _filters(locals())
     target = output or f"adwatch-report-{utc_now()[:10]}.html"
@@ -927,7 +927,7 @@ def _json(value: Any, *, indent: int | None = None) -> str:
     """`value` as JSON for stdout: text from the web loses control and bidi characters."""
     import json
 
-    from adwatch.untrusted import safe_value
+    from adwatch.text.untrusted import safe_value
 
     return json.dumps(safe_value(value), ensure_ascii=False, indent=indent)
 

@@ -24,7 +24,7 @@ from adwatch.errors import AdwatchError, UsageError
 from adwatch.files import PRIVATE_MODE, open_private_temp
 from adwatch.query import EXPORT_COLUMNS, Filters, iter_export_rows
 from adwatch.store import Store
-from adwatch.untrusted import safe_row
+from adwatch.text.untrusted import safe_row
 
 FORMATS = ("csv", "jsonl", "json")
 # A spreadsheet runs a cell starting with one of these as a formula (or, for tab

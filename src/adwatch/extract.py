@@ -16,10 +16,10 @@ import json
 import re
 from typing import Any
 
-from adwatch.encodings import decode_document, nfc
 from adwatch.errors import ExtractError
-from adwatch.feeds import parse_date
 from adwatch.models import ExtractedPage, FeedEntry, FetchResult
+from adwatch.text.dates import parse_date
+from adwatch.text.encodings import decode_document, nfc
 
 _XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>")
 # Where pages state when they were published, most specific first.
@@ -49,7 +49,7 @@ _SPACES = re.compile(r"[^\S\n]+")
 
 def decode_html(content: bytes, headers: dict[str, str]) -> str:
     """An HTML body as text: BOM, then valid UTF-8, then the header's or `<meta>` charset,
-    then detection (see `adwatch.encodings`). Thai legacy labels decode as cp874."""
+    then detection (see `adwatch.text.encodings`). Thai legacy labels decode as cp874."""
     return decode_document(content, headers, markup="html").text
 
 

@@ -115,7 +115,11 @@ class Fetcher:
         self.retry_after_cap = retry_after_cap
         self.backoff = backoff
         self.stats = FetchStats()
-        self._client: httpx.AsyncClient | None = None
+        # One client (connection pool) per origin: httpcore checks every connection of its
+        # pool, one by one against all the others, at each request and each response, so
+        # one pool for every site costs the square of the connections (docs/scan.md, Speed).
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._tls: ssl.SSLContext | None = None
         self._global_slots = asyncio.Semaphore(max(1, settings.concurrency))
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._in_flight = 0
@@ -124,9 +128,9 @@ class Fetcher:
         self._robots_locks: dict[str, asyncio.Lock] = {}
 
     async def __aenter__(self) -> Fetcher:
-        # Building the client loads the CA bundle from disk: keep that off the event loop.
+        # The CA bundle is read from disk once, off the event loop, for every site's client.
         try:
-            self._client = await asyncio.to_thread(self._make_client)
+            self._tls = await asyncio.to_thread(self._check_environment)
         except (ValueError, ImportError, OSError, httpx.InvalidURL) as exc:
             # A bad HTTP_PROXY, HTTPS_PROXY, ALL_PROXY or SSL_CERT_FILE in the environment;
             # FetchError keeps a proxy's password out of the message.
@@ -141,11 +145,18 @@ class Fetcher:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        clients, self._clients = self._clients, {}
+        self._tls = None
+        for client in clients.values():
+            await client.aclose()
 
-    def _make_client(self) -> httpx.AsyncClient:
+    def _check_environment(self) -> ssl.SSLContext:
+        """Return the TLS context; raise here, not at the first fetch, on a bad proxy or CA file."""
+        tls = httpx.create_ssl_context(trust_env=True)
+        self._make_client(tls)  # reads the proxy variables; it holds no connection yet
+        return tls
+
+    def _make_client(self, tls: ssl.SSLContext) -> httpx.AsyncClient:
         return httpx.AsyncClient(
             timeout=httpx.Timeout(self.settings.timeout),
             # We follow redirects ourselves, to refuse non-HTTP targets and ask robots.txt per hop.
@@ -154,6 +165,7 @@ class Fetcher:
             trust_env=True,
             headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             limits=httpx.Limits(max_connections=max(100, self.settings.concurrency)),
+            verify=tls,
         )
 
     async def fetch(
@@ -324,7 +336,7 @@ class Fetcher:
     async def _exchange(
         self, url: httpx.URL, headers: dict[str, str], *, max_bytes: int, truncate: bool
     ) -> _Reply:
-        client = self._require_client()
+        client = self._client_for(url)
         self.stats.requests += 1
         try:
             response = await client.send(
@@ -369,10 +381,14 @@ class Fetcher:
             return _Failure(f"invalid URL: {reason}")
         return _Failure(f"request failed: {reason}")
 
-    def _require_client(self) -> httpx.AsyncClient:
-        if self._client is None:
+    def _client_for(self, url: httpx.URL) -> httpx.AsyncClient:
+        if self._tls is None:
             raise RuntimeError("Fetcher used outside 'async with Fetcher(...)'")
-        return self._client
+        origin = _origin(url)
+        client = self._clients.get(origin)
+        if client is None:
+            client = self._clients[origin] = self._make_client(self._tls)
+        return client
 
     def _host_slot(self, host: str) -> asyncio.Semaphore:
         if host not in self._host_slots:

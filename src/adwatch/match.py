@@ -38,16 +38,15 @@ from adwatch.rules import (
     parse_query,
     split_term,
 )
-from adwatch.segment import (
+from adwatch.text.normalize import NormalizedText, normalize, normalize_term
+from adwatch.text.scripts import (
+    UNSPACED_CHAR,
     char_script,
     is_myanmar,
     is_spaced_word_char,
     is_thai,
-    myanmar_syllable_boundary,
-    safe_cut,
-    thai_spans_ok,
 )
-from adwatch.textnorm import NormalizedText, normalize, normalize_term
+from adwatch.text.segment import myanmar_syllable_boundary, safe_cut, thai_spans_ok
 
 SNIPPET_WIDTH = 120
 # Hits kept per article and watchlist. A real page that names a scam 40 times is
@@ -63,7 +62,6 @@ _RULE_OF_SCRIPT = {"word": _WORD, "thai": _THAI, "myanmar": _MYANMAR, "other": _
 _TERM, _CONTEXT, _EXCLUDE, _LEAF = range(4)
 _PLAIN, _FOLDED = 0, 1
 
-_UNSPACED_LETTER = re.compile("[\u0e00-\u0e7f\u1000-\u109f\ua9e0-\ua9ff\uaa60-\uaa7f]")
 _NEWLINE = re.compile("[\n\r\u2028\u2029]")
 
 
@@ -527,7 +525,7 @@ def _close_hits(
 
 def _gap_ok(gap: str, distance: int) -> bool:
     """NEAR/n: at most n words between, or 5n characters where the gap is Thai or Burmese."""
-    if _UNSPACED_LETTER.search(gap):
+    if UNSPACED_CHAR.search(gap):
         return len(gap) <= NEAR_CHARACTERS_PER_WORD * distance
     return _words(gap) <= distance
 

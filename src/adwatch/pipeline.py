@@ -26,7 +26,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adwatch.config import Config, Source, Watchlist
-from adwatch.dates import iso_utc, utc_now
 from adwatch.errors import (
     AdwatchError,
     ExtractError,
@@ -44,6 +43,7 @@ from adwatch.store import (
     open_store,
     scan_lock,
 )
+from adwatch.text.dates import iso_utc, utc_now
 
 MAX_ENTRIES_PER_SOURCE = 200
 MAX_CHILD_SITEMAPS = 5
@@ -211,9 +211,9 @@ def compose_text(title: str, body: str) -> str:
 def prepare_article(job: ArticleJob) -> PreparedArticle:
     """Extract, convert Zawgyi, detect language and match one article (runs in a worker)."""
     from adwatch.extract import extract_page, fallback_page
-    from adwatch.lang import detect_language
-    from adwatch.textnorm import fix_zawgyi
-    from adwatch.untrusted import strip_unsafe
+    from adwatch.text.language import detect_language
+    from adwatch.text.untrusted import strip_unsafe
+    from adwatch.text.zawgyi import fix_zawgyi
     from adwatch.urls import canonical_url
 
     page_failed = False
@@ -297,9 +297,9 @@ def _pool(watchlists: Sequence[Watchlist]) -> ProcessPoolExecutor:
             "adwatch.pipeline",
             "adwatch.extract",
             "adwatch.feeds",
-            "adwatch.lang",
+            "adwatch.text.language",
             "adwatch.match",
-            "adwatch.textnorm",
+            "adwatch.text.normalize",
             "adwatch.urls",
             # imported lazily by the modules above, so that the CLI never pays for them
             "trafilatura",

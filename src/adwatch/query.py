@@ -20,10 +20,10 @@ from typing import Any
 
 from adwatch import search
 from adwatch.config import SEVERITIES, Source
-from adwatch.dates import iso_utc, utc_now
 from adwatch.errors import StoreError, UsageError
 from adwatch.search import parse_search
 from adwatch.store import TRIAGE_STATUSES, Store
+from adwatch.text.dates import iso_utc, parse_when, utc_now
 
 # Columns of `export` and of `hits --format csv`, in the order of the design.
 EXPORT_COLUMNS = (
@@ -33,45 +33,9 @@ EXPORT_COLUMNS = (
 
 TREND_GROUPS = ("market", "category", "watchlist", "source", "language", "severity")
 
-_RELATIVE = re.compile(r"^(\d{1,6})\s*([smhdw])$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 _SEVERITY_RANK_SQL = (
     "CASE {col} WHEN 'critical' THEN 3 WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END"
 )
-
-
-# --- times --------------------------------------------------------------------------
-
-
-def parse_when(
-    value: str, option_name: str, *, upper: bool = False, now: datetime | None = None
-) -> str:
-    """`value` (ISO date or time, or an age like 90m, 24h, 7d, 2w) as an adwatch timestamp.
-
-    With `upper`, a bare date means the end of that day, so `--until 2026-11-01`
-    includes the whole day. Raises UsageError naming `option_name`.
-    """
-    text = value.strip()
-    moment = now or datetime.now(UTC)
-    relative = _RELATIVE.match(text)
-    if relative:
-        seconds = int(relative.group(1)) * _UNIT_SECONDS[relative.group(2)]
-        try:
-            return iso_utc(moment - timedelta(seconds=seconds))
-        except OverflowError:
-            raise UsageError(f"{option_name}: {value!r} reaches back before the year 1") from None
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            clock = "23:59:59" if upper else "00:00:00"
-            return f"{day.isoformat()}T{clock}Z"
-        return iso_utc(datetime.fromisoformat(text))
-    except ValueError:
-        pass
-    raise UsageError(
-        f"{option_name}: expected an ISO date or time (2026-11-01, 2026-11-01T08:00) "
-        f"or an age (90m, 24h, 7d, 2w), got {value!r}"
-    )
 
 
 # --- filters ------------------------------------------------------------------------

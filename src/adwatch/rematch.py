@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from adwatch.config import Watchlist
-from adwatch.dates import utc_now
 from adwatch.errors import UsageError
 from adwatch.match import ArticleMatches, Matcher
 from adwatch.models import Match
 from adwatch.store import Store, open_store, scan_lock
+from adwatch.text.dates import utc_now
 
 CHUNK_SIZE = 50  # articles per task and per write transaction
 

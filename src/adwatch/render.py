@@ -8,7 +8,7 @@ adwatch lays out its tables and boxes itself and hands rich finished lines
 (`Layout`): rich measures text with tables that count a Burmese spacing vowel
 sign or medial as taking no column, so rich-drawn Burmese rows ran past the
 terminal's edge and wrapped. Every cell is measured, cut and padded with
-`adwatch.textwidth`, which counts them as terminals do, and is cut only where no
+`adwatch.text.width`, which counts them as terminals do, and is cut only where no
 Thai cluster, Burmese syllable or letter with its marks is split.
 docs/terminal.md explains the rules.
 """
@@ -24,8 +24,8 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.segment import Segment
 from rich.text import Text
 
-from adwatch.textwidth import ELLIPSIS, display_width, truncation_end, wrap_spans
-from adwatch.untrusted import strip_unsafe
+from adwatch.text.untrusted import strip_unsafe
+from adwatch.text.width import ELLIPSIS, display_width, truncation_end, wrap_spans
 
 if TYPE_CHECKING:
     # Types only: importing query (and the store behind it) here would slow every

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 from adwatch import __version__
 from adwatch.config import SEVERITIES
-from adwatch.dates import iso_utc
 from adwatch.export import open_output
 from adwatch.query import (
     HIT_SELECT,
@@ -30,7 +29,8 @@ from adwatch.query import (
     match_context,
 )
 from adwatch.store import Store
-from adwatch.untrusted import strip_unsafe
+from adwatch.text.dates import iso_utc
+from adwatch.text.untrusted import strip_unsafe
 
 CHART_MIN_DAYS = 14  # a 24-hour digest still shows two weeks of context
 TOP_HITS = 25

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from adwatch import rules
 from adwatch.config import Watchlist
 from adwatch.errors import QueryError, UsageError
+from adwatch.text.scripts import UNSPACED_RUN
 
 if TYPE_CHECKING:
     from adwatch.match import Matcher
@@ -45,7 +46,6 @@ VERIFY_FUNCTION = "adwatch_search_match"  # the SQL function behind the --text f
 
 # Thai and Burmese: looked for in `articles_fts`. The folded index treats these
 # blocks as separators (store.py, m004), so it holds every other word.
-_UNSPACED_RUN = re.compile("[\u0e00-\u0e7f\u1000-\u109f\ua9e0-\ua9ff\uaa60-\uaa7f]+")
 _OPERATORS = re.compile(r'["“”()]|\b(?:AND|OR|NOT|NEAR(?:/\d*)?)\b')
 _TITLE_GAP = "\n\n"  # between the title and the text when both are matched at once
 
@@ -84,8 +84,8 @@ def _plain_words(words: list[str]) -> str:
         if (
             previous is not None
             and not previous.endswith("*")
-            and not _UNSPACED_RUN.search(previous)
-            and not _UNSPACED_RUN.search(word)
+            and not UNSPACED_RUN.search(previous)
+            and not UNSPACED_RUN.search(word)
         ):
             groups[-1].append(word)
         else:
@@ -95,7 +95,7 @@ def _plain_words(words: list[str]) -> str:
 
 def has_diacritics(node: rules.Node) -> bool:
     """Whether any term of the query carries a diacritic that folding would drop."""
-    from adwatch.textnorm import normalize_term  # see _matcher
+    from adwatch.text.normalize import normalize_term  # see _matcher
 
     return any(
         normalize_term(leaf.text, fold_diacritics=True) != normalize_term(leaf.text)
@@ -200,7 +200,7 @@ def _leaf_pieces(leaf: rules.Leaf) -> list[_Piece]:
     """A term cut where the script changes: Thai and Burmese as typed, the rest folded."""
     pieces: list[_Piece] = []
     position = 0
-    for run in _UNSPACED_RUN.finditer(leaf.text):
+    for run in UNSPACED_RUN.finditer(leaf.text):
         pieces += _folded_pieces(leaf.text[position : run.start()])
         pieces.append(_Piece(RAW_INDEX, unicodedata.normalize("NFC", run.group())))
         position = run.end()
@@ -211,7 +211,7 @@ def _leaf_pieces(leaf: rules.Leaf) -> list[_Piece]:
 
 
 def _folded_pieces(text: str) -> list[_Piece]:
-    from adwatch.textnorm import normalize_term  # see _matcher
+    from adwatch.text.normalize import normalize_term  # see _matcher
 
     folded = normalize_term(text, fold_diacritics=True).strip()
     return [_Piece(FOLDED_INDEX, folded)] if any(c.isalnum() for c in folded) else []

@@ -21,11 +21,12 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from adwatch.config import Source
-from adwatch.dates import utc_now
 from adwatch.errors import LockHeld, NotAStore, StoreError
 from adwatch.files import create_private
 from adwatch.models import Article, Match
 from adwatch.search import register_functions
+from adwatch.text.dates import utc_now
+from adwatch.text.scripts import unspaced_characters
 
 BUSY_TIMEOUT_MS = 10_000
 TRIAGE_STATUSES = ("new", "reviewing", "escalated", "dismissed")
@@ -176,11 +177,7 @@ def _m004_folded_search(db: sqlite_utils.Database) -> None:
     # Thai and Burmese are separators (articles_fts has them). Contentless: only
     # article ids are read from it. Kept by triggers in plain SQL, so any client's
     # writes keep it right; a 'delete' must repeat the values that were inserted.
-    unspaced = "".join(
-        chr(code)
-        for first, last in ((0x0E00, 0x0E7F), (0x1000, 0x109F), (0xA9E0, 0xA9FF), (0xAA60, 0xAA7F))
-        for code in range(first, last + 1)
-    )
+    unspaced = unspaced_characters()
     tokenizer = f"unicode61 remove_diacritics 2 separators '{unspaced}'"
     db.execute(
         "CREATE VIRTUAL TABLE articles_folded_fts USING fts5(title, text, content='', "

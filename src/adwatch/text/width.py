@@ -18,7 +18,7 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-from adwatch import segment
+from adwatch.text import scripts, segment
 
 ELLIPSIS = "…"
 
@@ -184,7 +184,7 @@ def _not_before_closing(
 
 def _unspaced(char: str) -> bool:
     """True for a letter of a script written without spaces between words."""
-    return segment.is_thai(char) or segment.is_myanmar(char)
+    return scripts.is_thai(char) or scripts.is_myanmar(char)
 
 
 def _without_trailing_spaces(text: str, start: int, end: int) -> int:
@@ -195,13 +195,13 @@ def _without_trailing_spaces(text: str, start: int, end: int) -> int:
 
 def _thai_word_break(text: str, start: int, end: int) -> int | None:
     """The last Thai word boundary in text[start:end] that cuts inside a Thai run, if any."""
-    if end >= len(text) or not (segment.is_thai(text[end - 1]) and segment.is_thai(text[end])):
+    if end >= len(text) or not (scripts.is_thai(text[end - 1]) and scripts.is_thai(text[end])):
         return None
     run_start = end
-    while run_start > start and segment.is_thai(text[run_start - 1]):
+    while run_start > start and scripts.is_thai(text[run_start - 1]):
         run_start -= 1
     run_end = end
-    while run_end < len(text) and segment.is_thai(text[run_end]):
+    while run_end < len(text) and scripts.is_thai(text[run_end]):
         run_end += 1
     # Loading the word list costs about 0.2 s once, so it happens only when a
     # Thai run really has to be broken.

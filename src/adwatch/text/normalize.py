@@ -15,30 +15,27 @@ original cluster (or unit) it came from.  So a span never cuts a cluster, and th
 original slice of a span normalises back to the same normalised text.
 
 Burmese in the Zawgyi font encoding is converted separately, before storing, by
-``fix_zawgyi``: that changes the stored text itself, so it needs no offset map.
+``adwatch.text.zawgyi.fix_zawgyi``: that changes the stored text itself, so it needs
+no offset map.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import re
 import unicodedata
-import warnings
 from dataclasses import dataclass
 from itertools import accumulate, chain, compress, repeat
 from operator import ne
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
 __all__ = [
     "NormalizedText",
-    "fix_zawgyi",
     "normalize",
     "normalize_term",
-    "zawgyi_probability",
 ]
 
 
@@ -417,93 +414,3 @@ def normalize(text: str, *, fold_diacritics: bool = False) -> NormalizedText:
 def normalize_term(term: str, *, fold_diacritics: bool = False) -> str:
     """Returns the matching form of a watchlist term: ``normalize(term).text``."""
     return normalize(term, fold_diacritics=fold_diacritics).text
-
-
-# --- Zawgyi ----------------------------------------------------------------------------
-
-ZAWGYI_THRESHOLD = 0.95
-UNICODE_THRESHOLD = 0.05
-_MYANMAR_RE = re.compile("[\u1000-\u109f\uaa60-\uaa7f\ua9e0-\ua9ff]")
-
-
-@functools.cache
-def _zawgyi_detector() -> Any:
-    from myanmartools import ZawgyiDetector
-
-    with warnings.catch_warnings():
-        # myanmartools 1.2 loads its model with importlib.resources.open_binary.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return ZawgyiDetector()
-
-
-@functools.cache
-def _zawgyi_converter() -> Any:
-    import icu
-
-    return icu.Transliterator.createInstance("Zawgyi-my")
-
-
-def zawgyi_probability(text: str) -> float:
-    """Returns the probability that ``text`` is Zawgyi-encoded Burmese (0.0 with no Burmese)."""
-    probability = float(_zawgyi_detector().get_zawgyi_probability(text))
-    return 0.0 if math.isinf(probability) or math.isnan(probability) else probability
-
-
-def fix_zawgyi(text: str) -> tuple[str, bool]:
-    """Returns ``text`` with its Zawgyi lines converted to Unicode, and whether any was.
-
-    Decided line by line, since a page may mix Unicode and Zawgyi paragraphs: a line
-    above ``ZAWGYI_THRESHOLD`` is converted, one below ``UNICODE_THRESHOLD`` is kept, and
-    a line in between (short lines often are: "ကမ႓ာ" scores 0.28) follows the nearest
-    decided line before it, else after it, else is kept.
-    """
-    if not _MYANMAR_RE.search(text):
-        return text, False
-    lines = text.splitlines(keepends=True)
-    is_zawgyi = _decide_lines([_zawgyi_verdict(line) for line in lines])
-    if not any(is_zawgyi):
-        return text, False
-    converter = _zawgyi_converter()
-    fixed = [
-        unicodedata.normalize("NFC", converter.transliterate(line)) if zawgyi else line
-        for line, zawgyi in zip(lines, is_zawgyi, strict=True)
-    ]
-    return "".join(fixed), True
-
-
-_UNSURE = "unsure"
-
-
-def _zawgyi_verdict(line: str) -> bool | str | None:
-    """True for Zawgyi, False for Unicode, _UNSURE in between, None without Burmese."""
-    if not _MYANMAR_RE.search(line):
-        return None
-    probability = zawgyi_probability(line)
-    if probability > ZAWGYI_THRESHOLD:
-        return True
-    if probability < UNICODE_THRESHOLD:
-        return False
-    return _UNSURE
-
-
-def _decide_lines(verdicts: list[bool | str | None]) -> list[bool]:
-    """Unsure lines take the nearest decided Burmese line's verdict, before first, then after."""
-    before: list[bool | None] = []
-    last: bool | None = None
-    for verdict in verdicts:
-        if isinstance(verdict, bool):
-            last = verdict
-        before.append(last)
-    after: list[bool | None] = []
-    following: bool | None = None
-    for verdict in reversed(verdicts):
-        if isinstance(verdict, bool):
-            following = verdict
-        after.append(following)
-    after.reverse()
-    decided = []
-    for verdict, previous, next_ in zip(verdicts, before, after, strict=True):
-        if verdict == _UNSURE:
-            verdict = previous if previous is not None else bool(next_)
-        decided.append(verdict is True)
-    return decided

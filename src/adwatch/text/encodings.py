@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
 
+from adwatch.text.scripts import MYANMAR_CLASS
+
 _THAI = "cp874"
 # Web labels (lower-case) that Python does not know, or knows as a narrower codec.
 _LABEL_TO_CODEC = {
@@ -79,7 +81,7 @@ _META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.
 # The HTML standard looks for <meta charset> in the first 1024 bytes; Thai and Vietnamese
 # portals often put kilobytes of inline script before it, so we look further.
 _META_WINDOW = 8192
-_MYANMAR_RUN = re.compile(r"[\u1000-\u109f\uaa60-\uaa7f\ua9e0-\ua9ff]+")
+_MYANMAR_RUN = re.compile(f"[{MYANMAR_CLASS}]+")
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from bisect import bisect_right
 from collections.abc import Collection, Sequence
 from functools import lru_cache
 
+from adwatch.text.scripts import is_myanmar, is_thai
+
 # A term shorter than this (ตา, ยา, หวย) is one syllable: inside a longer
 # dictionary word it is nearly always a coincidence (ตา in ตาราง), so it only
 # matches as a whole word. Longer terms also match as a part of a dictionary
@@ -40,8 +42,6 @@ THAI_WHOLE_WORDS = frozenset(
     }
 )
 
-_THAI_FIRST, _THAI_LAST = 0x0E00, 0x0E7F
-_MYANMAR_BLOCKS = ((0x1000, 0x109F), (0xA9E0, 0xA9FF), (0xAA60, 0xAA7F))
 _MYANMAR_SYLLABLE_START = frozenset(
     [chr(c) for c in range(0x1000, 0x102B)]  # consonants and independent vowels
     + ["\u103f"]  # great sa
@@ -52,35 +52,6 @@ _MYANMAR_SYLLABLE_START = frozenset(
 )
 _MYANMAR_PUNCTUATION = frozenset("\u104a\u104b")  # ၊ ။
 _VIRAMA, _ASAT, _DOT_BELOW = "\u1039", "\u103a", "\u1037"
-
-
-# --- scripts ------------------------------------------------------------------------
-
-
-def is_thai(char: str) -> bool:
-    return _THAI_FIRST <= ord(char) <= _THAI_LAST
-
-
-def is_myanmar(char: str) -> bool:
-    code = ord(char)
-    return any(first <= code <= last for first, last in _MYANMAR_BLOCKS)
-
-
-@lru_cache(maxsize=4096)
-def char_script(char: str) -> str:
-    """'thai', 'myanmar', 'word' (a letter, digit or mark of a spaced script) or 'other'."""
-    if is_thai(char):
-        return "thai"
-    if is_myanmar(char):
-        return "myanmar"
-    if char.isalnum() or unicodedata.category(char).startswith("M"):
-        return "word"
-    return "other"
-
-
-def is_spaced_word_char(char: str) -> bool:
-    """True for a letter, digit or combining mark of Latin and other spaced scripts."""
-    return char_script(char) == "word"
 
 
 # --- Thai character clusters ----------------------------------------------------------
