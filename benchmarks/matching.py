@@ -230,7 +230,7 @@ def term_sets(
 
 def watchlists_for(terms: Sequence[str]) -> list[Any]:
     """Plain term watchlists of TERMS_PER_WATCHLIST terms each, every market, every language."""
-    from adwatch.config import Watchlist
+    from adwatch.models import Watchlist
 
     return [
         Watchlist(

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from adwatch.config import Source
-from adwatch.models import Article, Match
+from adwatch.models import Article, Match, Source
 from adwatch.store import open_store
 from adwatch.text.dates import iso_utc
 

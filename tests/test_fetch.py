@@ -23,10 +23,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from adwatch.config import FetchSettings
 from adwatch.errors import FetchError
 from adwatch.fetch import Fetcher, FetchStats
-from adwatch.models import FetchResult
+from adwatch.models import FetchResult, FetchSettings
 
 UA = "adwatch-test/1.0 (+https://example.invalid/adwatch)"
 

@@ -7,9 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adwatch.config import Watchlist
 from adwatch.match import Matcher, make_snippet
-from adwatch.models import Match
+from adwatch.models import Match, Watchlist
 from adwatch.text.normalize import normalize_term
 
 

@@ -10,8 +10,8 @@ import sqlite_utils
 from query_fixtures import NOW, Planted, fill_store
 
 from adwatch import query
-from adwatch.config import Source
 from adwatch.errors import QueryError, UsageError
+from adwatch.models import Source
 from adwatch.query import Filters, make_filters
 from adwatch.store import open_store
 from adwatch.text.dates import parse_when

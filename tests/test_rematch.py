@@ -6,10 +6,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from adwatch.config import Watchlist
 from adwatch.errors import LockHeld, StoreError, UsageError
 from adwatch.match import Matcher
-from adwatch.models import Article, Match
+from adwatch.models import Article, Match, Watchlist
 from adwatch.rematch import RematchChange, rematch
 from adwatch.store import open_store, scan_lock
 

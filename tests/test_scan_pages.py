@@ -323,9 +323,8 @@ def test_a_signal_stops_the_scan_with_one_line_no_process_left_and_true_counts(
 
 def test_show_lists_a_screenful_of_other_hits_and_counts_the_rest(tmp_path: Path) -> None:
     # A store from before the cap: one article with 200 hits.
-    from adwatch.config import Watchlist
     from adwatch.match import Matcher
-    from adwatch.models import Article
+    from adwatch.models import Article, Watchlist
     from adwatch.store import open_store
 
     text = " ".join(["another scam ad."] * 200)

@@ -14,7 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from adwatch.config import Config, FetchSettings, Watchlist, load_config
+from adwatch.config import Config, load_config
+from adwatch.models import FetchSettings, Watchlist
 
 MARKET_LANGUAGES = {"TH": ("th", "en"), "VN": ("vi", "en"), "MM": ("my", "en")}
 GOOGLE_NEWS_EDITIONS = {

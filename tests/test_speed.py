@@ -17,11 +17,10 @@ import pytest
 from trafilatura import bare_extraction
 
 from adwatch import extract
-from adwatch.config import FetchSettings
 from adwatch.errors import FetchError
 from adwatch.extract import extract_page
 from adwatch.fetch import Fetcher
-from adwatch.models import FetchResult
+from adwatch.models import FetchResult, FetchSettings
 from adwatch.text.language import detect_language, vietnamese_evidence
 
 PAGES = Path(__file__).parent / "data" / "pages"

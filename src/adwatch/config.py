@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,13 +18,13 @@ import yaml
 
 from adwatch import PROJECT_URL, __version__
 from adwatch.errors import ConfigError, QueryError
+from adwatch.models import SEVERITIES, FetchSettings, Market, Source, Watchlist
 from adwatch.rules import parse_query, split_term
 
 CONFIG_ENV = "ADWATCH_CONFIG"
 DB_ENV = "ADWATCH_DB"
 DEFAULT_CONFIG = "feeds.yaml"
 
-SEVERITIES = ("low", "medium", "high", "critical")
 SOURCE_TYPES = ("rss", "page", "sitemap")
 # Languages adwatch detects and matches with their own rules; `any` groups terms
 # that belong to no one language (brand names, hashtags).
@@ -58,55 +58,6 @@ _YAML_TAG = "tag:yaml.org,2002:"
 _PLAIN_TAGS = frozenset(
     _YAML_TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
 )
-
-
-def default_user_agent() -> str:
-    return f"adwatch/{__version__} (+{PROJECT_URL})"
-
-
-@dataclass(frozen=True)
-class FetchSettings:
-    timeout: float = 20.0
-    concurrency: int = 16
-    per_host: int = 2
-    max_bytes: int = 5_000_000
-    user_agent: str = field(default_factory=default_user_agent)
-    respect_robots: bool = True
-
-
-@dataclass(frozen=True)
-class Market:
-    code: str
-    name: str
-    languages: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Source:
-    name: str
-    url: str
-    market: str
-    language: str | None = None
-    type: str = "rss"
-    articles: bool = True
-
-
-@dataclass(frozen=True)
-class Watchlist:
-    name: str
-    category: str
-    severity: str
-    markets: tuple[str, ...] = ()  # empty: every market
-    terms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> terms
-    query: str | None = None
-    context: tuple[str, ...] = ()
-    near: int | None = None
-    exclude: tuple[str, ...] = ()
-    fold_diacritics: bool = False
-    languages: tuple[str, ...] = ()  # empty: articles in every language
-
-    def all_terms(self) -> list[str]:
-        return [term for terms in self.terms.values() for term in terms]
 
 
 @dataclass(frozen=True)

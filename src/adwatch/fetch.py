@@ -33,9 +33,8 @@ from urllib.request import url2pathname
 
 import httpx
 
-from adwatch.config import FetchSettings
 from adwatch.errors import FetchError
-from adwatch.models import FetchResult
+from adwatch.models import FetchResult, FetchSettings
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # RFC 9309 2.5: crawlers must parse at least the first 500 KiB of a robots.txt.

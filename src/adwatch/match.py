@@ -24,8 +24,7 @@ from typing import Any, NamedTuple
 
 import ahocorasick  # ships no type hints
 
-from adwatch.config import Watchlist
-from adwatch.models import Match
+from adwatch.models import Match, Watchlist
 from adwatch.rules import (
     And,
     Leaf,

@@ -8,6 +8,65 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from adwatch import PROJECT_URL, __version__
+
+SEVERITIES = ("low", "medium", "high", "critical")
+
+
+def default_user_agent() -> str:
+    return f"adwatch/{__version__} (+{PROJECT_URL})"
+
+
+# --- what feeds.yaml configures -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    timeout: float = 20.0
+    concurrency: int = 16
+    per_host: int = 2
+    max_bytes: int = 5_000_000
+    user_agent: str = field(default_factory=default_user_agent)
+    respect_robots: bool = True
+
+
+@dataclass(frozen=True)
+class Market:
+    code: str
+    name: str
+    languages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    url: str
+    market: str
+    language: str | None = None
+    type: str = "rss"
+    articles: bool = True
+
+
+@dataclass(frozen=True)
+class Watchlist:
+    name: str
+    category: str
+    severity: str
+    markets: tuple[str, ...] = ()  # empty: every market
+    terms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> terms
+    query: str | None = None
+    context: tuple[str, ...] = ()
+    near: int | None = None
+    exclude: tuple[str, ...] = ()
+    fold_diacritics: bool = False
+    languages: tuple[str, ...] = ()  # empty: articles in every language
+
+    def all_terms(self) -> list[str]:
+        return [term for terms in self.terms.values() for term in terms]
+
+
+# --- what the pipeline passes between its stages -------------------------------------------
+
 
 @dataclass(frozen=True)
 class FetchResult:

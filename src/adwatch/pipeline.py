@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from adwatch.config import Config, Source, Watchlist
+from adwatch.config import Config
 from adwatch.errors import (
     AdwatchError,
     ExtractError,
@@ -34,7 +34,7 @@ from adwatch.errors import (
     Interrupted,
     UsageError,
 )
-from adwatch.models import Article, FeedEntry, FetchResult, Match, ParsedFeed
+from adwatch.models import Article, FeedEntry, FetchResult, Match, ParsedFeed, Source, Watchlist
 from adwatch.store import (
     PageRetry,
     RetryCandidate,

@@ -19,8 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from adwatch import search
-from adwatch.config import SEVERITIES, Source
 from adwatch.errors import StoreError, UsageError
+from adwatch.models import SEVERITIES, Source
 from adwatch.search import parse_search
 from adwatch.store import TRIAGE_STATUSES, Store
 from adwatch.text.dates import iso_utc, parse_when, utc_now

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adwatch.config import Watchlist
 from adwatch.errors import UsageError
 from adwatch.match import ArticleMatches, Matcher
-from adwatch.models import Match
+from adwatch.models import Match, Watchlist
 from adwatch.store import Store, open_store, scan_lock
 from adwatch.text.dates import utc_now
 

@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from adwatch import __version__
-from adwatch.config import SEVERITIES
 from adwatch.export import open_output
+from adwatch.models import SEVERITIES
 from adwatch.query import (
     HIT_SELECT,
     Context,

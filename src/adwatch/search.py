@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from adwatch import rules
-from adwatch.config import Watchlist
 from adwatch.errors import QueryError, UsageError
+from adwatch.models import Watchlist
 from adwatch.text.scripts import UNSPACED_RUN
 
 if TYPE_CHECKING:

@@ -20,10 +20,9 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from adwatch.config import Source
 from adwatch.errors import LockHeld, NotAStore, StoreError
 from adwatch.files import create_private
-from adwatch.models import Article, Match
+from adwatch.models import Article, Match, Source
 from adwatch.search import register_functions
 from adwatch.text.dates import utc_now
 from adwatch.text.scripts import unspaced_characters
