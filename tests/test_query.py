@@ -14,7 +14,9 @@ from adwatch.errors import QueryError, UsageError
 from adwatch.models import Source
 from adwatch.query import Filters, make_filters
 from adwatch.store import open_store
+from adwatch.store.base import HIT_COLUMNS
 from adwatch.text.dates import parse_when
+from adwatch.text.snippets import joined
 
 Planted_store = tuple[Path, list[Planted]]
 
@@ -166,10 +168,9 @@ def test_limit_keeps_the_newest(planted_store: Planted_store) -> None:
 
 
 def plan(store_path: Path, filters: Filters, *, limit: int | None = 50) -> str:
-    sql, params = query.hits_sql(filters, limit=limit)
     with open_store(store_path, create=False) as store:
-        query._connection(store)
-        rows = store.db.conn.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+        sql, params = store.hits_query(filters, columns=HIT_COLUMNS, limit=limit)
+        rows = store.conn.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
     return "\n".join(row[3] for row in rows)
 
 
@@ -216,7 +217,10 @@ def test_no_filter_walks_the_time_index_for_export(planted_store: Planted_store)
 def test_filter_values_are_bound_never_spliced(planted_store: Planted_store) -> None:
     path, _ = planted_store
     hostile = "x' OR '1'='1"
-    sql, params = query.hits_sql(make_filters(market=[hostile], watchlist=[hostile]))
+    with open_store(path, create=False) as store:
+        sql, params = store.hits_query(
+            make_filters(market=[hostile], watchlist=[hostile]), columns=HIT_COLUMNS, limit=None
+        )
     assert hostile.upper() not in sql.upper() and hostile not in sql
     assert ids(path, watchlist=[hostile]) == []
 
@@ -455,7 +459,7 @@ def test_context_is_never_cut_inside_a_written_syllable() -> None:
         first = context.before.removeprefix("…")[:1]
         last = context.after.removesuffix("…")[-1:]
         if first:
-            assert not query._joined("", first), (width, context)
+            assert not joined("", first), (width, context)
         if last and context.after.endswith("…"):
             assert last not in "เแโใไ", (width, context)
         assert (context.before + context.match + context.after).replace("…", "") in text

@@ -19,7 +19,8 @@ from adwatch.cli import app
 from adwatch.models import Article, Match
 from adwatch.query import make_filters, search_articles
 from adwatch.search import FOLDED_INDEX, compile_search, parse_search
-from adwatch.store import migrations, open_store
+from adwatch.store import open_store
+from adwatch.store.sqlite import migrations
 from adwatch.text.dates import iso_utc
 
 runner = CliRunner()

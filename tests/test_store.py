@@ -10,7 +10,8 @@ import sqlite_utils
 
 from adwatch.errors import LockHeld, StoreError
 from adwatch.models import Article, Match
-from adwatch.store import SCHEMA_VERSION, migrations, open_store, scan_lock, schema_version
+from adwatch.store import open_store, scan_lock
+from adwatch.store.sqlite import SCHEMA_VERSION, migrations, schema_version
 
 
 def article(

@@ -77,7 +77,7 @@ app = typer.Typer(
 @dataclass
 class State:
     config: Path | None
-    db: Path | None
+    db: str | None
     debug: bool
 
 
@@ -106,11 +106,12 @@ def _global_options(
         ),
     ] = None,
     db: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--db",
             envvar="ADWATCH_DB",
-            help="SQLite store to use [default: `store` in the config].",
+            metavar="PATH|URL",
+            help="Store to use: a SQLite file or postgresql://… [default: `store` in the config].",
             show_default=False,
         ),
     ] = None,
@@ -242,6 +243,7 @@ def check(
 ) -> None:
     """Validate feeds.yaml (and with --online, probe every source without storing)."""
     from adwatch.config import load_config
+    from adwatch.urls import redact_urls
 
     state = _state(ctx)
     config = load_config(state.config, db=state.db)
@@ -252,7 +254,7 @@ def check(
     typer.echo(
         f"{config.path}: OK: {len(config.sources)} sources in {len(config.markets)} markets, "
         f"{len(config.watchlists)} watchlists ({terms} terms, {queries} queries); "
-        f"store {config.store}"
+        f"store {redact_urls(str(config.store))}"
     )
     if online:
         _check_online(config)
@@ -364,8 +366,6 @@ def rematch(
     for name in watchlist or ():
         if name not in known:
             _fail(f"--watchlist: no watchlist named {name!r} in {config.path}", 2)
-    if not config.store.exists():
-        _fail(f"{config.store}: no store here yet (run `adwatch scan` first)", 2)
     since_iso = parse_when(since, "--since") if since else None
     report = run_rematch(config.store, config.watchlists, only=watchlist or (), since=since_iso)
     console = stdout_console()
@@ -695,13 +695,18 @@ def sources(
     """
     from adwatch import query
     from adwatch.config import load_config
+    from adwatch.errors import NoStoreYet
     from adwatch.store import open_store
 
     fmt = _choice(fmt, ("table", "json"), "--format")
     state = _state(ctx)
     config = load_config(state.config, db=state.db)
-    if config.store.exists():
-        with open_store(config.store, create=False) as store:
+    try:
+        opened = open_store(config.store, create=False)
+    except NoStoreYet:
+        opened = None
+    if opened is not None:
+        with opened as store:
             health = query.source_health(store, config.sources, days=days)
     else:
         health = query.source_health(None, config.sources, days=days)

@@ -63,7 +63,7 @@ _PLAIN_TAGS = frozenset(
 @dataclass(frozen=True)
 class Config:
     path: Path
-    store: Path
+    store: str | Path  # a SQLite file, or a postgresql:// URL
     fetch: FetchSettings
     markets: dict[str, Market]
     sources: list[Source]
@@ -655,9 +655,7 @@ def parse_config(text: str, path: Path) -> Config:
             "watchlists",
             "none configured: a scan stores articles but finds no hits",
         )
-    store = Path(store_name).expanduser()
-    if not store.is_absolute():
-        store = path.parent / store
+    store = _store_location(where, fields.get("store"), store_name, path)
     return Config(
         path=path,
         store=store,
@@ -726,7 +724,7 @@ def load_config(path: str | Path | None = None, *, db: str | Path | None = None)
     config = parse_config(text, config_path)
     override = db or os.environ.get(DB_ENV)
     if override:
-        config = replace(config, store=Path(override).expanduser())
+        config = replace(config, store=override_store(override))
     return config
 
 
@@ -749,9 +747,34 @@ def _read_config_text(path: Path) -> str:
     return data.decode("utf-8-sig")
 
 
-def resolve_store_path(config_path: str | Path | None, db: str | Path | None) -> Path:
+def _store_location(
+    where: _Where, node: yaml.Node | None, value: str, config_path: Path
+) -> str | Path:
+    """`store:` as a path (relative to the config) or a store URL adwatch knows."""
+    from adwatch.store import is_url, sqlite_path
+
+    try:
+        file = sqlite_path(value)
+    except ConfigError as exc:
+        raise where.error(node, "store", str(exc).removeprefix("store: ")) from None
+    if file is None:
+        return value  # postgresql://…
+    if is_url(value) and not file.is_absolute():
+        return file
+    return file if file.is_absolute() else config_path.parent / file
+
+
+def override_store(value: str | Path) -> str | Path:
+    """--db / $ADWATCH_DB as a store location; an unknown URL scheme is a ConfigError."""
+    from adwatch.store import sqlite_path
+
+    file = sqlite_path(value)
+    return str(value) if file is None else file
+
+
+def resolve_store_path(config_path: str | Path | None, db: str | Path | None) -> str | Path:
     """The store path for query commands: --db/$ADWATCH_DB, else the config's `store`."""
     override = db or os.environ.get(DB_ENV)
     if override:
-        return Path(override).expanduser()
+        return override_store(override)
     return load_config(config_path).store

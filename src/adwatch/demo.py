@@ -295,7 +295,7 @@ def _describe(config: Config, sample: Sample, summary: ScanSummary) -> DemoResul
     return DemoResult(
         folder=config.path.parent,
         config_path=config.path,
-        store_path=config.store,
+        store_path=Path(config.store),
         scan=summary,
         articles=outcomes,
         featured_hit=min((h.start, h.id) for h in featured)[1] if featured else None,

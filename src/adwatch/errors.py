@@ -8,6 +8,7 @@
     ├── ExtractError             exit 1  (no article text in a page)
     ├── StoreError               exit 1  (the SQLite store is unusable)
     │   └── NotAStore            exit 2  (no store there, or a file that is not ours)
+    │       └── NoStoreYet       exit 2  (nothing there yet: run a scan first)
     ├── QueryError               exit 2  (a watchlist or search query that does not parse)
     ├── LockHeld                 exit 75 (another scan holds the store's lock)
     └── Interrupted              exit 130 or 143 (Ctrl-C or SIGTERM; 128 + the signal)
@@ -68,6 +69,10 @@ class NotAStore(StoreError):
     "The path names no adwatch store: missing, someone else's file, or a newer schema"
 
     exit_code = 2
+
+
+class NoStoreYet(NotAStore):
+    "No store at this location yet"
 
 
 class QueryError(AdwatchError):

@@ -6,7 +6,8 @@ fetch ──► FetchResult ──feeds──► FeedEntry ──extract──�
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from adwatch import PROJECT_URL, __version__
 
@@ -159,3 +160,231 @@ class Match:
     start: int
     end: int
     snippet: str
+
+
+# --- what the store answers -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageRetry:
+    """An article stored from its feed text because its page failed: when to try again."""
+
+    attempts: int  # page fetches tried so far, this one included
+    retry_at: str | None  # None: no more tries
+    error: str
+
+
+@dataclass(frozen=True)
+class RetryCandidate:
+    """A stored article whose page is due for another try."""
+
+    article_id: int
+    url: str
+    entry_id: str | None
+    title: str
+    text: str
+    published_at: str | None
+    language: str | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class SavedArticle:
+    """What saving one article did."""
+
+    article_id: int
+    created: bool  # a new row, not an update of an earlier one
+    changed: bool  # text or title differ from what was stored
+    hits_new: int
+
+
+@dataclass
+class HitChange:
+    """What bringing an article's hits up to date did to one watchlist's hits."""
+
+    added: int = 0
+    removed: int = 0
+    kept_triaged: int = 0  # triaged hits that no longer match, kept
+
+
+@dataclass(frozen=True)
+class StoredText:
+    """An article's text as stored, for matching it again."""
+
+    article_id: int
+    text: str
+    market: str
+    language: str | None
+    source: str
+
+
+# --- what the analyst's commands ask and get -------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the analyst asked for. Empty fields do not filter.
+
+    Filters compose with AND; the values of one field with OR. `severity` is a
+    minimum: `high` keeps high and critical.
+    """
+
+    since: str | None = None  # adwatch timestamps, inclusive
+    until: str | None = None
+    markets: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    watchlists: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    severity: str | None = None
+    statuses: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    text: str | None = None  # a search query over the article's title and text
+
+    def severities(self) -> tuple[str, ...]:
+        """The severities at or above `severity`."""
+        if self.severity is None:
+            return ()
+        return SEVERITIES[SEVERITIES.index(self.severity) :]
+
+    def is_empty(self) -> bool:
+        return self == Filters()
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One hit with the article fields an analyst reads next to it."""
+
+    id: int
+    found_at: str
+    published_at: str | None
+    market: str
+    language: str | None
+    watchlist: str
+    category: str
+    severity: str
+    term: str
+    matched_text: str
+    snippet: str
+    title: str
+    url: str
+    source: str | None
+    status: str
+    note: str | None
+    article_id: int
+    start: int
+    end: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ArticleHits:
+    """The hits of one article, for `hits --group-by article`."""
+
+    article_id: int
+    found_at: str  # the newest of its hits
+    market: str
+    language: str | None
+    title: str
+    url: str
+    source: str
+    severity: str  # the highest of its hits
+    watchlists: tuple[str, ...]
+    hit_ids: tuple[int, ...]
+    published_at: str | None = None  # the article's own date, when its feed or page gave one
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TriageEntry:
+    """One line of a hit's triage history."""
+
+    at: str
+    who: str
+    old_status: str | None
+    new_status: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class TriageChange:
+    hit_id: int
+    old_status: str
+    new_status: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """A source with its health from the store and its recent yield."""
+
+    name: str
+    url: str
+    market: str
+    type: str
+    configured: bool
+    last_status: int | None = None
+    last_error: str | None = None
+    last_checked_at: str | None = None
+    last_ok_at: str | None = None
+    failures: int = 0  # consecutive failed scans: the current failure streak
+    articles_recent: int = 0
+    hits_recent: int = 0
+    last_pages: int = 0  # article pages fetched in its last scan
+    last_pages_failed: int = 0
+    last_page_error: str | None = None  # the most common reason they failed
+
+    @property
+    def state(self) -> str:
+        if self.last_checked_at is None:
+            return "never checked"
+        if not self.failures:
+            return "ok"
+        if (
+            self.last_error
+            and self.last_pages_failed
+            and self.last_error.endswith(str(self.last_page_error))
+        ):
+            return "pages failing"
+        return "failing"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "state": self.state}
+
+
+@dataclass(frozen=True)
+class FailedSource:
+    name: str
+    market: str
+    failures: int
+    last_error: str | None
+    last_ok_at: str | None
+    last_checked_at: str | None
+
+
+@dataclass(frozen=True)
+class HitRecord:
+    """A hit with its article's fetch time and stored text."""
+
+    hit: Hit
+    fetched_at: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """An article as `search` reads it: what a result shows, and the text to verify."""
+
+    article_id: int
+    title: str
+    url: str
+    source: str
+    market: str
+    language: str | None
+    published_at: str | None
+    fetched_at: str
+    hits: int
+    text: str

@@ -34,15 +34,19 @@ from adwatch.errors import (
     Interrupted,
     UsageError,
 )
-from adwatch.models import Article, FeedEntry, FetchResult, Match, ParsedFeed, Source, Watchlist
-from adwatch.store import (
+from adwatch.models import (
+    Article,
+    FeedEntry,
+    FetchResult,
+    Match,
     PageRetry,
+    ParsedFeed,
     RetryCandidate,
     SavedArticle,
-    Store,
-    open_store,
-    scan_lock,
+    Source,
+    Watchlist,
 )
+from adwatch.store import Store, open_store
 from adwatch.text.dates import iso_utc, utc_now
 
 MAX_ENTRIES_PER_SOURCE = 200
@@ -445,11 +449,11 @@ class _Scan:
         return outcome
 
     async def _scan_source_unguarded(self, fetcher: Any, source: Source) -> SourceOutcome:
-        row = await self._db(self.store.source_row, source.name) or {}
+        etag, last_modified = await self._db(self.store.source_validators, source.name)
         result = await fetcher.fetch(
             source.url,
-            etag=row.get("etag"),
-            last_modified=row.get("last_modified"),
+            etag=etag,
+            last_modified=last_modified,
             accept=PAGE_ACCEPT if source.type == "page" else FEED_ACCEPT,
         )
         self.validators[source.name] = (result.etag, result.last_modified)
@@ -706,9 +710,9 @@ def run_scan(
     (after closing the run row with what was stored) on Ctrl-C or SIGTERM.
     """
     chosen = select_sources(config, markets=markets, names=sources)
-    with scan_lock(config.store):
-        store = open_store(config.store)
-        try:
+    store = open_store(config.store)
+    try:
+        with store.scan_session():
             store.sync_sources(config.sources)
             store.mark_interrupted_runs()
             run_id = store.start_run()
@@ -735,8 +739,8 @@ def run_scan(
                 details=_run_details(summary),
             )
             return summary
-        finally:
-            store.close()
+    finally:
+        store.close()
 
 
 def _interrupted(store: Store, run_id: int, counts: RunCounts, signum: int) -> Interrupted:

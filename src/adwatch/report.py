@@ -17,14 +17,12 @@ from urllib.parse import urlsplit
 
 from adwatch import __version__
 from adwatch.export import open_output
-from adwatch.models import SEVERITIES
+from adwatch.models import SEVERITIES, FailedSource
 from adwatch.query import (
-    HIT_SELECT,
     Context,
     Filters,
     Hit,
     Trends,
-    hit_conditions,
     hit_trends,
     match_context,
 )
@@ -176,16 +174,6 @@ class Newcomer:
 
 
 @dataclass(frozen=True)
-class FailedSource:
-    name: str
-    market: str
-    failures: int
-    last_error: str | None
-    last_ok_at: str | None
-    last_checked_at: str | None
-
-
-@dataclass(frozen=True)
 class ReportData:
     generated_at: str
     since: str
@@ -222,12 +210,6 @@ def safe_link(url: str | None) -> str | None:
     return url.strip()
 
 
-def _grouped(store: Store, column: str, conditions: list[str], params: list[Any]) -> dict[str, int]:
-    where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
-    sql = f"SELECT h.{column}, COUNT(*) FROM hits h {where} GROUP BY h.{column} ORDER BY 2 DESC"
-    return {str(key or ""): count for key, count in store.db.conn.execute(sql, params)}
-
-
 def _describe_filters(filters: Filters) -> list[str]:
     out = []
     for label, values in (
@@ -254,13 +236,8 @@ def build_report(store: Store, filters: Filters, *, now: datetime | None = None)
     since = filters.since or iso_utc(moment - timedelta(hours=24))
     until = filters.until or generated_at
     period = replace(filters, since=since, until=until)
-    conditions, params = hit_conditions(period)
-    conn = store.db.conn
-    where = "WHERE " + " AND ".join(conditions)
-    total, articles = conn.execute(
-        f"SELECT COUNT(*), COUNT(DISTINCT h.article_id) FROM hits h {where}", params
-    ).fetchone()
-    by_severity = _grouped(store, "severity", conditions, params)
+    total, articles = store.count_hits(period)
+    by_severity = store.grouped_counts("severity", period)
     by_severity = {s: by_severity.get(s, 0) for s in reversed(SEVERITIES)}
 
     until_dt = datetime.fromisoformat(until.replace("Z", "+00:00"))
@@ -282,79 +259,29 @@ def build_report(store: Store, filters: Filters, *, now: datetime | None = None)
         total_hits=total,
         articles=articles,
         by_severity=by_severity,
-        by_status=_grouped(store, "status", conditions, params),
-        by_market=_grouped(store, "market", conditions, params),
+        by_status=store.grouped_counts("status", period),
+        by_market=store.grouped_counts("market", period),
         charts=charts,
-        top_hits=_top_hits(store, conditions, params),
-        new_watchlists=_newcomers(store, "watchlist", conditions, params, since_dt),
-        new_sources=_newcomers(store, "source", conditions, params, since_dt),
-        failed_sources=_failed_sources(store),
-        last_run=_last_run(store),
+        top_hits=[
+            TopHit(r.hit, match_context(r.text, r.hit, width=140), safe_link(r.hit.url))
+            for r in store.worst_hits(period, limit=TOP_HITS)
+        ],
+        new_watchlists=_newcomers(store, "watchlist", period, since_dt),
+        new_sources=_newcomers(store, "source", period, since_dt),
+        failed_sources=store.failed_sources(),
+        last_run=store.last_run(),
     )
 
 
-def _top_hits(store: Store, conditions: list[str], params: list[Any]) -> list[TopHit]:
-    """Escalated or critical hits of the period (not dismissed), worst and newest first."""
-    where = " AND ".join(
-        [
-            *conditions,
-            "(h.status = 'escalated' OR h.severity = 'critical')",
-            "h.status != 'dismissed'",
-        ]
-    )
-    sql = (
-        f"SELECT {HIT_SELECT}, a.text FROM hits h CROSS JOIN articles a ON a.id = h.article_id "
-        f"WHERE {where} ORDER BY h.status = 'escalated' DESC, h.severity = 'critical' DESC, "
-        "h.found_at DESC, h.id DESC LIMIT ?"
-    )
-    out = []
-    for row in store.db.conn.execute(sql, [*params, TOP_HITS]):
-        hit = Hit(*row[:-1])
-        out.append(TopHit(hit, match_context(row[-1], hit, width=140), safe_link(hit.url)))
-    return out
-
-
-def _newcomers(
-    store: Store, column: str, conditions: list[str], params: list[Any], since: datetime
-) -> list[Newcomer]:
+def _newcomers(store: Store, column: str, period: Filters, since: datetime) -> list[Newcomer]:
     """Groups with hits in the period and none in the QUIET_DAYS before it."""
-    firing = _grouped(store, column, conditions, params)
     quiet_from = iso_utc(since - timedelta(days=QUIET_DAYS))
     quiet_until = iso_utc(since)
-    out = []
-    for name, count in firing.items():
-        if not name:
-            continue
-        before = store.db.conn.execute(
-            f"SELECT 1 FROM hits WHERE {column} = ? AND found_at >= ? AND found_at < ? LIMIT 1",
-            [name, quiet_from, quiet_until],
-        ).fetchone()
-        if before is None:
-            out.append(Newcomer(name, count))
-    return out
-
-
-def _failed_sources(store: Store) -> list[FailedSource]:
-    rows = store.db.conn.execute(
-        "SELECT name, market, failures, last_error, last_ok_at, last_checked_at FROM sources "
-        "WHERE failures > 0 ORDER BY failures DESC, name"
-    )
-    return [FailedSource(*row) for row in rows]
-
-
-_RUN_KEYS = (
-    "started_at", "finished_at", "status", "sources_ok", "sources_failed", "articles_new",
-    "hits_new",
-)  # fmt: skip
-
-
-def _last_run(store: Store) -> dict[str, Any] | None:
-    row = store.db.conn.execute(
-        f"SELECT {', '.join(_RUN_KEYS)} FROM runs ORDER BY id DESC LIMIT 1"
-    ).fetchone()
-    if row is None:
-        return None
-    return dict(zip(_RUN_KEYS, row, strict=True))
+    return [
+        Newcomer(name, count)
+        for name, count in store.grouped_counts(column, period).items()
+        if name and not store.has_hits_between(column, name, quiet_from, quiet_until)
+    ]
 
 
 # --- rendering ----------------------------------------------------------------------

@@ -22,14 +22,11 @@ SQLite client that writes an article keeps it right.
 from __future__ import annotations
 
 import functools
-import heapq
-import itertools
 import re
-import sqlite3
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from adwatch import rules
 from adwatch.errors import QueryError, UsageError
@@ -159,7 +156,8 @@ def compile_search(query: str, *, option_name: str = "search") -> Search:
 
 
 @functools.lru_cache(maxsize=16)
-def _cached_search(query: str) -> Search:
+def cached_search(query: str) -> Search:
+    """`compile_search`, remembered for the last few queries (the SQL function asks often)."""
     return compile_search(query)
 
 
@@ -167,7 +165,7 @@ def _cached_search(query: str) -> Search:
 
 
 @dataclass(frozen=True)
-class _Piece:
+class Piece:
     """Text an article must contain, and the index that can tell."""
 
     index: str  # RAW_INDEX (characters) or FOLDED_INDEX (words)
@@ -184,40 +182,40 @@ class _Piece:
 
 
 @dataclass(frozen=True)
-class _AllOf:
-    parts: tuple[_Need, ...]
+class AllOf:
+    parts: tuple[Need, ...]
 
 
 @dataclass(frozen=True)
-class _AnyOf:
-    parts: tuple[_Need, ...]
+class AnyOf:
+    parts: tuple[Need, ...]
 
 
-_Need = _Piece | _AllOf | _AnyOf
+Need = Piece | AllOf | AnyOf
 
 
-def _leaf_pieces(leaf: rules.Leaf) -> list[_Piece]:
+def _leaf_pieces(leaf: rules.Leaf) -> list[Piece]:
     """A term cut where the script changes: Thai and Burmese as typed, the rest folded."""
-    pieces: list[_Piece] = []
+    pieces: list[Piece] = []
     position = 0
     for run in UNSPACED_RUN.finditer(leaf.text):
         pieces += _folded_pieces(leaf.text[position : run.start()])
-        pieces.append(_Piece(RAW_INDEX, unicodedata.normalize("NFC", run.group())))
+        pieces.append(Piece(RAW_INDEX, unicodedata.normalize("NFC", run.group())))
         position = run.end()
     pieces += _folded_pieces(leaf.text[position:])
     if leaf.wildcard and pieces and pieces[-1].index == FOLDED_INDEX:
-        pieces[-1] = _Piece(FOLDED_INDEX, pieces[-1].text, prefix=True)
+        pieces[-1] = Piece(FOLDED_INDEX, pieces[-1].text, prefix=True)
     return pieces
 
 
-def _folded_pieces(text: str) -> list[_Piece]:
+def _folded_pieces(text: str) -> list[Piece]:
     from adwatch.text.normalize import normalize_term  # see _matcher
 
     folded = normalize_term(text, fold_diacritics=True).strip()
-    return [_Piece(FOLDED_INDEX, folded)] if any(c.isalnum() for c in folded) else []
+    return [Piece(FOLDED_INDEX, folded)] if any(c.isalnum() for c in folded) else []
 
 
-def _needs(node: rules.Node) -> _Need | None:
+def needs(node: rules.Node) -> Need | None:
     """What a matching article must contain; None when the index cannot narrow it.
 
     Only ever less strict than the query: a NOT is left to verification (an
@@ -226,169 +224,18 @@ def _needs(node: rules.Node) -> _Need | None:
     """
     if isinstance(node, rules.Term | rules.Phrase):
         pieces = _leaf_pieces(node)
-        return _combine(_AllOf, [p for p in pieces if p.indexed] or pieces)
+        return _combine(AllOf, [p for p in pieces if p.indexed] or pieces)
     if isinstance(node, rules.Not):
         return None
     children = [node.left, node.right] if isinstance(node, rules.Near) else list(node.children)
-    needs = [_needs(child) for child in children]
+    wanted = [needs(child) for child in children]
     if isinstance(node, rules.Or):
-        return None if None in needs else _combine(_AnyOf, needs)
-    return _combine(_AllOf, [n for n in needs if n is not None])
+        return None if None in wanted else _combine(AnyOf, wanted)
+    return _combine(AllOf, [n for n in wanted if n is not None])
 
 
-def _combine(kind: type[_AllOf] | type[_AnyOf], parts: Sequence[_Need | None]) -> _Need | None:
+def _combine(kind: type[AllOf] | type[AnyOf], parts: Sequence[Need | None]) -> Need | None:
     kept = [p for p in parts if p is not None]
     if not kept:
         return None
     return kept[0] if len(kept) == 1 else kind(tuple(kept))
-
-
-def _one_match(need: _Need) -> tuple[str, str] | None:
-    """(index, MATCH expression) when one FTS5 query on one index says all of `need`."""
-    if isinstance(need, _Piece):
-        return (need.index, need.fts()) if need.indexed else None
-    parts = [_one_match(part) for part in need.parts]
-    indexes = {part[0] for part in parts if part is not None}
-    if None in parts or len(indexes) != 1:
-        return None
-    joiner = " AND " if isinstance(need, _AllOf) else " OR "
-    return indexes.pop(), "(" + joiner.join(part[1] for part in parts if part) + ")"
-
-
-def _condition(need: _Need | None, column: str) -> tuple[str, list[str]]:
-    """`need` as an SQL condition on the article id in `column`."""
-    if need is None:
-        return "1", []
-    whole = _one_match(need)
-    if whole is not None:
-        index, expression = whole
-        return f"{column} IN (SELECT rowid FROM {index} WHERE {index} MATCH ?)", [expression]
-    if isinstance(need, _Piece):
-        # Thai or Burmese too short for trigrams: look in the article's own row.
-        return (
-            f"EXISTS (SELECT 1 FROM articles sf WHERE sf.id = {column} "
-            "AND (instr(sf.title, ?) > 0 OR instr(sf.text, ?) > 0))",
-            [need.text, need.text],
-        )
-    parts = [_condition(part, column) for part in need.parts]
-    joiner = " AND " if isinstance(need, _AllOf) else " OR "
-    return (
-        "(" + joiner.join(sql for sql, _ in parts) + ")",
-        [param for _, params in parts for param in params],
-    )
-
-
-Execute = Callable[[str, Sequence[object]], Iterable[Sequence[Any]]]
-_FIRST_BATCH, _LAST_BATCH = 32, 1024  # candidates read per query, doubling
-
-
-def iter_candidates(
-    execute: Execute,
-    search: Search,
-    *,
-    columns: str,
-    conditions: Sequence[str] = (),
-    params: Sequence[object] = (),
-) -> Iterator[Sequence[Any]]:
-    """Rows of `columns` (of `articles a`) of every candidate, newest stored first.
-
-    Each index is read in descending rowid order and the streams are merged
-    (OR) or intersected (AND) here, so the newest candidates come first and the
-    caller can stop at any point, however common the words and whichever
-    indexes they need. `conditions` on `a` narrow the candidates, in batches.
-    """
-    ids = _candidate_ids(execute, _needs(search.node))
-    size = _FIRST_BATCH
-    while batch := list(itertools.islice(ids, size)):
-        marks = ", ".join("?" * len(batch))
-        where = " AND ".join([f"a.id IN ({marks})", *conditions])
-        sql = f"SELECT {columns} FROM articles a WHERE {where} ORDER BY a.id DESC"
-        yield from execute(sql, [*batch, *params])
-        size = min(2 * size, _LAST_BATCH)
-
-
-def _candidate_ids(execute: Execute, need: _Need | None) -> Iterator[int]:
-    """Ids of the articles that have what `need` asks for, descending, each once."""
-    whole = _one_match(need) if need is not None else None
-    if whole is not None:
-        index, expression = whole
-        sql = f"SELECT rowid FROM {index} WHERE {index} MATCH ? ORDER BY rowid DESC"
-        return (row[0] for row in execute(sql, [expression]))
-    if need is None:
-        return (row[0] for row in execute("SELECT id FROM articles ORDER BY id DESC", []))
-    if isinstance(need, _Piece):
-        # Thai or Burmese too short for trigrams (บน): read every article. instr(),
-        # not LIKE: on the SQLite that ships with Python, LIKE misses some Thai.
-        sql = (
-            "SELECT id FROM articles WHERE instr(title, ?) > 0 OR instr(text, ?) > 0 "
-            "ORDER BY id DESC"
-        )
-        return (row[0] for row in execute(sql, [need.text, need.text]))
-    streams = [_candidate_ids(execute, part) for part in need.parts]
-    if isinstance(need, _AnyOf):
-        return _distinct(heapq.merge(*streams, reverse=True))
-    return _common(streams)
-
-
-def _distinct(ids: Iterator[int]) -> Iterator[int]:
-    previous = None
-    for article_id in ids:
-        if article_id != previous:
-            yield article_id
-        previous = article_id
-
-
-def _common(streams: list[Iterator[int]]) -> Iterator[int]:
-    """Ids present in every descending stream, descending."""
-    heads = [next(stream, None) for stream in streams]
-    while None not in heads:
-        lowest = min(h for h in heads if h is not None)
-        if all(head == lowest for head in heads):
-            yield lowest
-            heads = [next(stream, None) for stream in streams]
-            continue
-        for number, stream in enumerate(streams):
-            head = heads[number]
-            while head is not None and head > lowest:
-                head = next(stream, None)
-            heads[number] = head
-
-
-def text_condition(query: str, column: str) -> tuple[str, list[object]]:
-    """An SQL condition that the article whose id is in `column` matches `query`.
-
-    The index narrows the articles; `adwatch_search_match()` (registered on every
-    connection by `register_functions`) verifies each one with the Matcher, once
-    per article, only for the rows the statement actually reads.
-    """
-    search = _cached_search(query)
-    condition, params = _condition(_needs(search.node), column)
-    verify = (
-        f"EXISTS (SELECT 1 FROM articles sv WHERE sv.id = {column} "
-        f"AND {VERIFY_FUNCTION}(?, sv.title, sv.text))"
-    )
-    return f"({condition} AND {verify})", [*params, query]
-
-
-class _Verdicts:
-    """The verdict of the SQL function per article, so one article's many hits cost one match."""
-
-    LIMIT = 20_000
-
-    def __init__(self) -> None:
-        self._seen: dict[tuple[str, int, int], bool] = {}
-
-    def __call__(self, query: str, title: str | None, text: str | None) -> int:
-        title, text = title or "", text or ""
-        key = (query, hash(title), hash(text))
-        verdict = self._seen.get(key)
-        if verdict is None:
-            if len(self._seen) >= self.LIMIT:
-                self._seen.clear()
-            verdict = self._seen[key] = _cached_search(query).find(title, text) is not None
-        return int(verdict)
-
-
-def register_functions(conn: sqlite3.Connection) -> None:
-    """Register the SQL function that `text_condition` uses on `conn`."""
-    conn.create_function(VERIFY_FUNCTION, 3, _Verdicts(), deterministic=True)

@@ -1,34 +1,41 @@
-"""The SQLite store: schema, upgrades, the scan lock, and the writes a scan makes.
+"""The SQLite engine: one file, its schema and upgrades, the scan lock.
 
 The file stays plain SQLite with readable names, so sqlite-utils and Datasette
-open it directly. Queries for the analyst's commands live in `query.py`.
+open it directly. What differs from PostgreSQL lives here: FTS5 full-text search,
+the planner hints that keep `hits` listings on their indexes, the file lock.
 """
 
 from __future__ import annotations
 
 import errno
 import fcntl
-import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from adwatch.errors import LockHeld, NotAStore, StoreError
+from adwatch.errors import LockHeld, NoStoreYet, NotAStore, StoreError, UsageError
 from adwatch.files import create_private
-from adwatch.models import Article, Match, Source
-from adwatch.search import register_functions
+from adwatch.models import ArticleRow, Filters
+from adwatch.store.base import (
+    ARTICLE_ROW_COLUMNS,
+    Condition,
+    Store,
+    where,
+)
+from adwatch.store.fts import iter_candidates, register_functions, text_condition
 from adwatch.text.dates import utc_now
 from adwatch.text.scripts import unspaced_characters
 
+if TYPE_CHECKING:
+    from adwatch.search import Search
+
 BUSY_TIMEOUT_MS = 10_000
-TRIAGE_STATUSES = ("new", "reviewing", "escalated", "dismissed")
 
 migrations = Migrations("adwatch")
 
@@ -317,51 +324,22 @@ def schema_version(db: sqlite_utils.Database) -> int:
     return len(migrations.applied(db))
 
 
-@dataclass(frozen=True)
-class PageRetry:
-    """An article stored from its feed text because its page failed: when to try again."""
+class SQLiteStore(Store):
+    """An adwatch store in one SQLite file. Open it with `adwatch.store.open_store`."""
 
-    attempts: int  # page fetches tried so far, this one included
-    retry_at: str | None  # None: no more tries
-    error: str
-
-
-@dataclass(frozen=True)
-class RetryCandidate:
-    """A stored article whose page is due for another try."""
-
-    article_id: int
-    url: str
-    entry_id: str | None
-    title: str
-    text: str
-    published_at: str | None
-    language: str | None
-    attempts: int
-
-
-@dataclass(frozen=True)
-class SavedArticle:
-    """What saving one article did."""
-
-    article_id: int
-    created: bool  # a new row, not an update of an earlier one
-    changed: bool  # text or title differ from what was stored
-    hits_new: int
-
-
-class Store:
-    """An open adwatch store. Create it with `open_store`."""
+    engine = "sqlite"
 
     def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
         self.db = db
+        self.conn: sqlite3.Connection = db.conn
         self.path = path
+        self.location = str(path)
 
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> Store:
-        return self
+    def table_columns(self, table: str) -> list[str]:
+        return [row[0] for row in self._fetch("SELECT name FROM pragma_table_info(?)", [table])]
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -371,326 +349,182 @@ class Store:
             if failure is not None:
                 raise failure from error
 
-    # --- sources -------------------------------------------------------------------
+    # --- primitives ------------------------------------------------------------------
 
-    def sync_sources(self, sources: Iterable[Source]) -> None:
-        """Make the `sources` table list the configured sources, keeping health columns."""
-        with self.db.conn:
-            for source in sources:
-                self.db.execute(
-                    """
-                    INSERT INTO sources (name, url, market, language, type)
-                    VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT(name) DO UPDATE SET
-                        url = excluded.url, market = excluded.market,
-                        language = excluded.language, type = excluded.type,
-                        -- a new URL starts with no validators: they belonged to the old one
-                        etag = CASE WHEN sources.url = excluded.url THEN sources.etag END,
-                        last_modified = CASE WHEN sources.url = excluded.url
-                                        THEN sources.last_modified END
-                    """,
-                    [source.name, source.url, source.market, source.language, source.type],
-                )
+    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._errors():
+            return self.conn.execute(sql, list(params)).fetchall()
 
-    def source_row(self, name: str) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM sources WHERE name = ?", [name]))
-        return rows[0] if rows else None
+    def _stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        with self._errors():
+            cursor = self.conn.execute(sql, list(params))
+        while True:
+            with self._errors():
+                rows = cursor.fetchmany(256)
+            if not rows:
+                return
+            yield from rows
 
-    def record_source_result(
-        self,
-        name: str,
-        *,
-        ok: bool,
-        status: int | None,
-        error: str | None,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        pages: int = 0,
-        pages_failed: int = 0,
-        page_error: str | None = None,
-    ) -> None:
-        """Update a source's health after a scan; validators only change on success.
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        with self._errors():
+            return self.conn.execute(sql, list(params)).rowcount
 
-        `ok` false counts as one more failure in a row. `etag`/`last_modified` are
-        stored whenever given: the feed itself was read even when its pages failed.
-        """
-        now = utc_now()
-        with self.db.conn:
-            self.db.execute(
-                """UPDATE sources SET last_pages = ?, last_pages_failed = ?, last_page_error = ?,
-                   etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified)
-                   WHERE name = ?""",
-                [pages, pages_failed, page_error, etag, last_modified, name],
-            )
-            if ok:
-                self.db.execute(
-                    """UPDATE sources SET last_status = ?, last_error = NULL,
-                       last_checked_at = ?, last_ok_at = ?, failures = 0
-                       WHERE name = ?""",
-                    [status, now, now, name],
-                )
-            else:
-                self.db.execute(
-                    """UPDATE sources SET last_status = ?, last_error = ?,
-                       last_checked_at = ?, failures = failures + 1 WHERE name = ?""",
-                    [status, error, now, name],
-                )
+    def _execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        with self._errors():
+            return self.conn.executemany(sql, rows).rowcount
 
-    # --- articles and hits -----------------------------------------------------------
+    @contextmanager
+    def transaction(self, *, immediate: bool = False) -> Iterator[None]:
+        if self.conn.in_transaction:
+            yield  # joins the outer transaction
+            return
+        with self._errors():
+            self.conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.conn.rollback()
+            raise
+        with self._errors():
+            self.conn.commit()
 
-    def known_urls(self, urls: Sequence[str]) -> set[str]:
-        """Those of `urls` already stored as articles."""
-        found: set[str] = set()
-        for i in range(0, len(urls), 500):
-            chunk = list(urls[i : i + 500])
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                row[0]
-                for row in self.db.execute(
-                    f"SELECT url FROM articles WHERE url IN ({marks})", chunk
-                )
-            )
-        return found
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """SQLite's errors as one-line StoreErrors: read-only, disk full, query failed."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            failure = _write_failure(exc, self.path)
+            if failure is None:
+                raise
+            raise failure from exc
 
-    def find_article(self, *, url: str, source: str, entry_id: str | None) -> dict[str, Any] | None:
-        """The stored article with this feed entry id in this source, else with this URL."""
-        if entry_id:
-            rows = list(
-                self.db.query(
-                    "SELECT id, url, content_hash, title FROM articles"
-                    " WHERE source = ? AND entry_id = ? LIMIT 1",
-                    [source, entry_id],
-                )
-            )
-            if rows:
-                return rows[0]
-        rows = list(
-            self.db.query("SELECT id, url, content_hash, title FROM articles WHERE url = ?", [url])
+    # --- scanning --------------------------------------------------------------------
+
+    @contextmanager
+    def scan_session(self) -> Iterator[None]:
+        """One scan at a time per file: the store's flock (see `scan_lock`)."""
+        with scan_lock(self.path):
+            yield
+
+    # --- what SQLite says its own way ---------------------------------------------------
+
+    def _text_condition(self, query: str, column: str) -> tuple[str, list[Any]]:
+        # FTS5 narrows, adwatch_search_match() verifies each article once (store/fts.py).
+        return text_condition(query, column)
+
+    def iter_search_candidates(self, search: Search, filters: Filters) -> Iterator[ArticleRow]:
+        conditions, params = self._article_conditions(filters)
+        for row in iter_candidates(
+            self._stream, search, columns=ARTICLE_ROW_COLUMNS, conditions=conditions, params=params
+        ):
+            yield ArticleRow(*row)
+
+    def raw_fts_rows(self, query: str, filters: Filters, *, limit: int | None) -> list[ArticleRow]:
+        if not query.strip():
+            raise UsageError("search: the query is empty")
+        conditions, params = self._article_conditions(filters)
+        # Driven by the FTS index in descending rowid order: the newest articles
+        # come first and LIMIT stops the search early, however common the word.
+        sql = (
+            f"SELECT {ARTICLE_ROW_COLUMNS} FROM articles_fts CROSS JOIN articles a "
+            f"ON a.id = articles_fts.rowid {where(['articles_fts MATCH ?', *conditions])} "
+            "ORDER BY articles_fts.rowid DESC"
         )
-        return rows[0] if rows else None
+        params = [query, *params]
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        try:
+            rows = self.conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise UsageError(f"search: the query is not valid FTS5 syntax: {exc}") from exc
+        return [ArticleRow(*row) for row in rows]
 
-    def save_article(
-        self,
-        article: Article,
-        matches: Sequence[Match],
-        *,
-        totals: dict[str, int] | None = None,
-        page_retry: PageRetry | None = None,
-    ) -> SavedArticle:
-        """Store an article and its hits in one transaction.
+    def hits_query(
+        self, filters: Filters, *, columns: str, limit: int | None
+    ) -> tuple[str, list[Any]]:
+        """The SELECT behind `hits` and `export`, planned to stream in time order.
 
-        An article already stored (same feed entry id in the same source, or same
-        URL) is updated in place; its untriaged hits are replaced by `matches`,
-        and hits an analyst has triaged are kept. `totals` holds the hit count of
-        each watchlist whose hits `matches` holds only some of (the cap).
-        `page_retry` says the page failed and when to try it again; None clears it.
+        Every `hits_<column>_found_at` index yields its rows already in time order
+        for one value, so the plan is chosen to keep that order and stop after
+        `limit` rows instead of sorting every match:
+        - an equality filter with one value drives the query through its index (the
+          other equality filters are marked `+` so SQLite does not pick them instead);
+        - else, with a limit, a filter with several values (`--severity high` is high
+          or critical) becomes one ordered, limited branch per value, merged;
+        - else the `hits_found_at` index gives the order.
         """
-        now = utc_now()
-        values = {
-            "url": article.url,
-            "source": article.source,
-            "market": article.market,
-            "title": article.title,
-            "text": article.text,
-            "language": article.language,
-            "published_at": article.published_at,
-            "fetched_at": article.fetched_at,
-            "content_hash": article.content_hash,
-            "extractor": article.extractor,
-            "entry_id": article.entry_id,
-            "zawgyi": int(article.zawgyi),
-            "author": article.author,
-        }
-        with self.db.conn:
-            existing = self.find_article(
-                url=article.url, source=article.source, entry_id=article.entry_id
-            )
-            if existing is None:
-                cursor = self.db.execute(
-                    f"INSERT INTO articles ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
-                    list(values.values()),
-                )
-                article_id = int(cursor.lastrowid or 0)
-                created = changed = True
-            else:
-                article_id = int(existing["id"])
-                created = False
-                changed = existing["content_hash"] != article.content_hash
-                if not changed:
-                    self._set_page_retry(article_id, page_retry)
-                    return SavedArticle(article_id, created=False, changed=False, hits_new=0)
-                if existing["url"] != article.url:
-                    # An updated entry moved to a new URL; a different article may
-                    # already hold that URL, and it is the same story: drop it.
-                    self.db.execute(
-                        "DELETE FROM articles WHERE url = ? AND id != ?", [article.url, article_id]
-                    )
-                assignments = ", ".join(f"{name} = ?" for name in values)
-                self.db.execute(
-                    f"UPDATE articles SET {assignments}, updated_at = ? WHERE id = ?",
-                    [*values.values(), now, article_id],
-                )
-                self._drop_stale_hits(article_id, matches)
-            hits_new = self._insert_hits(article_id, article, matches, now)
-            self.set_hit_totals(article_id, matches, totals or {})
-            self._set_page_retry(article_id, page_retry)
-        return SavedArticle(article_id, created=created, changed=changed, hits_new=hits_new)
-
-    def set_hit_totals(
-        self,
-        article_id: int,
-        matches: Sequence[Match],
-        totals: dict[str, int],
-        *,
-        scope: Iterable[str] | None = None,
-    ) -> None:
-        """Record, per watchlist, how many hits the article had beyond those kept.
-
-        `scope` limits the change to those watchlists (a rematch of some of them).
-        """
-        kept: dict[str, int] = {}
-        for match in matches:
-            kept[match.watchlist] = kept.get(match.watchlist, 0) + 1
-        if scope is None:
-            self.db.execute("DELETE FROM hit_totals WHERE article_id = ?", [article_id])
+        conditions = self._conditions(filters)
+        driver: Condition | None = next(
+            (c for c in conditions if c.column and len(c.values) == 1), None
+        )
+        if driver is None and limit:
+            driver = next((c for c in conditions if c.column), None)
+        others = [c for c in conditions if c is not driver]
+        clauses = [("+" + c.sql) if c.column else c.sql for c in others]
+        params = [p for c in others for p in c.params]
+        # CROSS JOIN keeps hits as the outer loop, so the index order is the output order.
+        join = "CROSS JOIN articles a ON a.id = h.article_id"
+        order = "ORDER BY h.found_at DESC, h.id DESC"
+        if driver is None or len(driver.values) == 1:
+            if driver is not None:
+                clauses.insert(0, driver.sql)
+                params[:0] = driver.params
+            sql = f"SELECT {columns} FROM hits h {join} {where(clauses)} {order}"
         else:
-            names = sorted(scope)
-            self.db.execute(
-                f"DELETE FROM hit_totals WHERE article_id = ? AND watchlist IN "
-                f"({', '.join('?' * len(names))})",
-                [article_id, *names],
+            assert driver.column and limit
+            branch = (
+                f"SELECT * FROM (SELECT h.id FROM hits h "
+                f"{where([f'h.{driver.column} = ?', *clauses])} {order} LIMIT ?)"
             )
-            totals = {name: total for name, total in totals.items() if name in names}
-        rows = [
-            (article_id, name, total, kept.get(name, 0))
-            for name, total in totals.items()
-            if total > kept.get(name, 0)
+            branch_params: list[Any] = []
+            for value in driver.values:
+                branch_params += [value, *params, limit]
+            sql = (
+                f"SELECT {columns} FROM ({' UNION ALL '.join([branch] * len(driver.values))}) "
+                f"pick CROSS JOIN hits h ON h.id = pick.id {join} {order}"
+            )
+            params = branch_params
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return sql, params
+
+    def day_counts(
+        self, by: str, bounds: Sequence[tuple[str, str]], filters: Filters
+    ) -> dict[str, list[int]]:
+        if not filters.is_empty():
+            return super().day_counts(by, bounds, filters)
+        # Without filters, from the covering `hits_<by>_found_at` index alone: the
+        # groups from a skip-scan (one seek per distinct value), then one COUNT per
+        # group and day over an index range. No table row is read, so 30 days of a
+        # million hits take milliseconds.
+        groups: list[str | None] = [
+            row[0]
+            for row in self._fetch(
+                f"WITH RECURSIVE g(v) AS (SELECT MIN({by}) FROM hits UNION ALL "
+                f"SELECT (SELECT MIN({by}) FROM hits WHERE {by} > g.v) FROM g "
+                "WHERE g.v IS NOT NULL) SELECT v FROM g WHERE v IS NOT NULL"
+            )
         ]
-        if rows:
-            self.db.conn.executemany(
-                "INSERT INTO hit_totals (article_id, watchlist, total, kept) VALUES (?, ?, ?, ?)",
-                rows,
-            )
-
-    def _set_page_retry(self, article_id: int, retry: PageRetry | None) -> None:
-        if retry is None:
-            self.db.execute(
-                "UPDATE articles SET page_attempts = 0, page_retry_at = NULL, page_error = NULL"
-                " WHERE id = ? AND (page_attempts != 0 OR page_error IS NOT NULL)",
-                [article_id],
-            )
-        else:
-            self.db.execute(
-                "UPDATE articles SET page_attempts = ?, page_retry_at = ?, page_error = ?"
-                " WHERE id = ?",
-                [retry.attempts, retry.retry_at, retry.error, article_id],
-            )
-
-    def record_page_retry(self, article_id: int, retry: PageRetry) -> None:
-        """A retried page failed again: keep the article as it is, note the try."""
-        with self.db.conn:
-            self._set_page_retry(article_id, retry)
-
-    def pages_to_retry(
-        self, source: str, *, now: str, fetched_since: str, limit: int
-    ) -> list[RetryCandidate]:
-        """Articles of `source` whose page failed and is due for another try, oldest due first."""
-        rows = self.db.execute(
-            """SELECT id, url, entry_id, title, text, published_at, language, page_attempts
-               FROM articles
-               WHERE source = ? AND page_retry_at IS NOT NULL AND page_retry_at <= ?
-                 AND fetched_at >= ?
-               ORDER BY page_retry_at LIMIT ?""",
-            [source, now, fetched_since, limit],
-        ).fetchall()
-        return [RetryCandidate(*row) for row in rows]
-
-    def _drop_stale_hits(self, article_id: int, matches: Sequence[Match]) -> None:
-        """Delete the untriaged hits of an article that `matches` no longer contains.
-
-        Hits found again keep their id and found_at, so an edited page does not
-        present old hits as new; triaged hits are never deleted.
-        """
-        current = {(m.watchlist, m.term, m.start) for m in matches}
-        rows = self.db.execute(
-            """SELECT id, watchlist, term, start FROM hits
-               WHERE article_id = ? AND status = 'new' AND note IS NULL""",
-            [article_id],
-        ).fetchall()
-        stale = [row[0] for row in rows if (row[1], row[2], row[3]) not in current]
-        for i in range(0, len(stale), 500):
-            chunk = stale[i : i + 500]
-            self.db.execute(f"DELETE FROM hits WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-
-    def _insert_hits(
-        self, article_id: int, article: Article, matches: Sequence[Match], found_at: str
-    ) -> int:
-        rows = [
-            [
-                article_id, m.watchlist, m.category, m.severity, m.term, m.matched_text,
-                m.start, m.end, m.snippet, article.market, article.language, found_at,
-                article.source,
-            ]
-            for m in matches
-        ]  # fmt: skip
-        before = self.db.conn.total_changes
-        self.db.conn.executemany(
-            """INSERT OR IGNORE INTO hits (article_id, watchlist, category, severity, term,
-               matched_text, start, "end", snippet, market, language, found_at, status,
-               source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)""",
-            rows,
-        )
-        inserted = self.db.conn.total_changes - before
-        return inserted
-
-    # --- runs ------------------------------------------------------------------------
-
-    def mark_interrupted_runs(self) -> None:
-        """Runs still 'running' were killed: the caller holds the scan lock, so none is alive."""
-        with self.db.conn:
-            self.db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
-
-    def start_run(self) -> int:
-        with self.db.conn:
-            cursor = self.db.execute(
-                "INSERT INTO runs (started_at, status) VALUES (?, 'running')", [utc_now()]
-            )
-        return int(cursor.lastrowid or 0)
-
-    def finish_run(
-        self,
-        run_id: int,
-        *,
-        status: str,
-        sources_ok: int,
-        sources_failed: int,
-        articles_new: int,
-        hits_new: int,
-        details: dict[str, Any],
-    ) -> None:
-        with self.db.conn:
-            self.db.execute(
-                """UPDATE runs SET finished_at = ?, status = ?, sources_ok = ?,
-                   sources_failed = ?, articles_new = ?, hits_new = ?, details = ?
-                   WHERE id = ?""",
-                [
-                    utc_now(),
-                    status,
-                    sources_ok,
-                    sources_failed,
-                    articles_new,
-                    hits_new,
-                    json.dumps(details, ensure_ascii=False),
-                    run_id,
-                ],
-            )
+        groups.append(None)
+        counts: dict[str, list[int]] = {}
+        for group in groups:
+            match = f"{by} IS NULL" if group is None else f"{by} = ?"
+            sql = f"SELECT COUNT(*) FROM hits WHERE {match} AND found_at >= ? AND found_at < ?"
+            key = [] if group is None else [group]
+            series = [self._fetch(sql, [*key, low, high])[0][0] for low, high in bounds]
+            if any(series):
+                counts[group or ""] = series
+        return counts
 
 
-def open_store(path: str | Path, *, create: bool = True) -> Store:
-    """Open (and create or upgrade) the store at `path`."""
+def open_sqlite(path: str | Path, *, create: bool = True) -> SQLiteStore:
+    """Open (and create or upgrade) the SQLite store at `path`."""
     path = Path(path)
     if not create and not path.exists():
-        raise NotAStore(f"{path}: no store here yet (run `adwatch scan` first)")
+        raise NoStoreYet(f"{path}: no store here yet (run `adwatch scan` first)")
     if create:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -719,7 +553,7 @@ def open_store(path: str | Path, *, create: bool = True) -> Store:
     except BaseException:
         conn.close()
         raise
-    return Store(db, path)
+    return SQLiteStore(db, path)
 
 
 # --- the scan lock --------------------------------------------------------------------

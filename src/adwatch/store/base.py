@@ -1,0 +1,945 @@
+"""What the rest of adwatch may ask of a store, whichever engine keeps it.
+
+`Store` lists every question and every write the pipeline, the commands and the
+report make, with adwatch's dataclasses in and out: nothing outside `adwatch.store`
+sees a connection, a cursor or a row tuple. Statements both engines accept are
+written here once, with `?` placeholders; an engine supplies the few primitives
+that run them (`_fetch`, `_stream`, `_execute`, `_execute_many`, `transaction`)
+and overrides what its dialect says differently (text search, JSON aggregation,
+planner hints, locking).
+
+    Store (this module)             statements written once, the API
+    ├── SQLiteStore (sqlite.py)     one file, sqlite-utils migrations, FTS5, flock
+    └── PostgresStore (postgres.py) a server, pg_trgm, leases for several scanners
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from adwatch.errors import UsageError
+from adwatch.models import (
+    SEVERITIES,
+    Article,
+    ArticleHits,
+    ArticleRow,
+    FailedSource,
+    Filters,
+    Hit,
+    HitChange,
+    HitRecord,
+    Match,
+    PageRetry,
+    RetryCandidate,
+    SavedArticle,
+    Source,
+    SourceHealth,
+    StoredText,
+    TriageChange,
+    TriageEntry,
+)
+from adwatch.text.dates import utc_now
+
+if TYPE_CHECKING:
+    from adwatch.search import Search
+
+TRIAGE_STATUSES = ("new", "reviewing", "escalated", "dismissed")
+# A hit an analyst has looked at: a status other than new, or a note. Such hits are
+# never deleted by a scan or a rematch. One definition, used by both.
+UNTRIAGED = "status = 'new' AND (note IS NULL OR note = '')"
+CHUNK = 500  # values bound in one IN (...): well under either engine's limit
+
+_ARTICLE_COLUMNS = (
+    "url", "source", "market", "title", "text", "language", "published_at", "fetched_at",
+    "content_hash", "extractor", "entry_id", "zawgyi", "author",
+)  # fmt: skip
+_HIT_INSERT = """INSERT INTO hits (article_id, watchlist, category, severity, term,
+    matched_text, start, "end", snippet, market, language, found_at, status, source)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)
+    ON CONFLICT DO NOTHING"""
+
+
+def marks(count: int) -> str:
+    """`?, ?, ?` for `count` bound values."""
+    return ", ".join("?" * count)
+
+
+def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    for i in range(0, len(values), size):
+        yield list(values[i : i + size])
+
+
+class Store(ABC):
+    """An open adwatch store. Open one with `adwatch.store.open_store`."""
+
+    #: "sqlite" or "postgresql"
+    engine: str = ""
+    #: where the store is, for messages (a path, or a URL without its password)
+    location: str = ""
+
+    # --- what an engine provides ----------------------------------------------------------
+
+    @abstractmethod
+    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Every row of a query (`?` placeholders)."""
+
+    @abstractmethod
+    def _stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """The rows of a query, one at a time, without holding them all."""
+
+    @abstractmethod
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; the number of rows it changed."""
+
+    @abstractmethod
+    def _execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Run one statement per row; the number of rows changed in all."""
+
+    @abstractmethod
+    def transaction(self, *, immediate: bool = False) -> AbstractContextManager[None]:
+        """All or nothing. `immediate` takes the write lock before the first read.
+
+        A transaction inside a transaction joins the outer one.
+        """
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _fetch_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        rows = self._fetch(sql, params)
+        return rows[0] if rows else None
+
+    # --- scanning: one scanner at a time, or several with leases --------------------------
+
+    @contextmanager
+    def scan_session(self) -> Iterator[None]:
+        """Held for a whole scan. SQLite: the store's file lock (one scan at a time);
+        PostgreSQL: nothing, since several scanners share the store with leases."""
+        yield
+
+    def claim_source(
+        self, name: str, scanner: str, *, window_seconds: int, ttl_seconds: int
+    ) -> bool:
+        """Whether this scanner should fetch `name` now (another may hold or have done it)."""
+        return True
+
+    def release_source(self, name: str, scanner: str) -> None:  # noqa: B027 - optional hook
+        """Give back a source claimed with `claim_source` (engines without leases: nothing)."""
+
+    # --- sources -------------------------------------------------------------------------
+
+    def sync_sources(self, sources: Iterable[Source]) -> None:
+        """Make the `sources` table list the configured sources, keeping health columns."""
+        with self.transaction():
+            self._execute_many(
+                """
+                INSERT INTO sources (name, url, market, language, type)
+                VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET
+                    url = excluded.url, market = excluded.market,
+                    language = excluded.language, type = excluded.type,
+                    -- a new URL starts with no validators: they belonged to the old one
+                    etag = CASE WHEN sources.url = excluded.url THEN sources.etag END,
+                    last_modified = CASE WHEN sources.url = excluded.url
+                                    THEN sources.last_modified END
+                """,
+                [(s.name, s.url, s.market, s.language, s.type) for s in sources],
+            )
+
+    def source_validators(self, name: str) -> tuple[str | None, str | None]:
+        """The source's stored ETag and Last-Modified, for a conditional request."""
+        row = self._fetch_one("SELECT etag, last_modified FROM sources WHERE name = ?", [name])
+        return (row[0], row[1]) if row else (None, None)
+
+    def record_source_result(
+        self,
+        name: str,
+        *,
+        ok: bool,
+        status: int | None,
+        error: str | None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        pages: int = 0,
+        pages_failed: int = 0,
+        page_error: str | None = None,
+    ) -> None:
+        """Update a source's health after a scan.
+
+        `ok` false counts as one more failure in a row. `etag`/`last_modified` are
+        stored whenever given: the feed itself was read even when its pages failed.
+        """
+        now = utc_now()
+        with self.transaction():
+            self._execute(
+                """UPDATE sources SET last_pages = ?, last_pages_failed = ?, last_page_error = ?,
+                   etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified)
+                   WHERE name = ?""",
+                [pages, pages_failed, page_error, etag, last_modified, name],
+            )
+            if ok:
+                self._execute(
+                    """UPDATE sources SET last_status = ?, last_error = NULL,
+                       last_checked_at = ?, last_ok_at = ?, failures = 0
+                       WHERE name = ?""",
+                    [status, now, now, name],
+                )
+            else:
+                self._execute(
+                    """UPDATE sources SET last_status = ?, last_error = ?,
+                       last_checked_at = ?, failures = failures + 1 WHERE name = ?""",
+                    [status, error, now, name],
+                )
+
+    # --- articles and hits ------------------------------------------------------------
+
+    def known_urls(self, urls: Sequence[str]) -> set[str]:
+        """Those of `urls` already stored as articles."""
+        found: set[str] = set()
+        for chunk in chunks(urls):
+            found.update(
+                row[0]
+                for row in self._fetch(
+                    f"SELECT url FROM articles WHERE url IN ({marks(len(chunk))})", chunk
+                )
+            )
+        return found
+
+    def find_article(self, *, url: str, source: str, entry_id: str | None) -> dict[str, Any] | None:
+        """The stored article with this feed entry id in this source, else with this URL."""
+        columns = "SELECT id, url, content_hash, title FROM articles"
+        row = None
+        if entry_id:
+            row = self._fetch_one(
+                f"{columns} WHERE source = ? AND entry_id = ? LIMIT 1", [source, entry_id]
+            )
+        if row is None:
+            row = self._fetch_one(f"{columns} WHERE url = ?", [url])
+        if row is None:
+            return None
+        return {"id": row[0], "url": row[1], "content_hash": row[2], "title": row[3]}
+
+    def save_article(
+        self,
+        article: Article,
+        matches: Sequence[Match],
+        *,
+        totals: dict[str, int] | None = None,
+        page_retry: PageRetry | None = None,
+    ) -> SavedArticle:
+        """Store an article and its hits in one transaction.
+
+        An article already stored (same feed entry id in the same source, or same
+        URL) is updated in place; its untriaged hits are replaced by `matches`,
+        and hits an analyst has triaged are kept. `totals` holds the hit count of
+        each watchlist whose hits `matches` holds only some of (the cap).
+        `page_retry` says the page failed and when to try it again; None clears it.
+        Two scanners saving the same new article at once store it once.
+        """
+        now = utc_now()
+        values = [
+            article.url, article.source, article.market, article.title, article.text,
+            article.language, article.published_at, article.fetched_at, article.content_hash,
+            article.extractor, article.entry_id, int(article.zawgyi), article.author,
+        ]  # fmt: skip
+        with self.transaction():
+            existing = self.find_article(
+                url=article.url, source=article.source, entry_id=article.entry_id
+            )
+            created = False
+            if existing is None:
+                inserted = self._fetch_one(
+                    f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}) "
+                    f"VALUES ({marks(len(values))}) ON CONFLICT (url) DO NOTHING RETURNING id",
+                    values,
+                )
+                if inserted is not None:
+                    article_id, created = int(inserted[0]), True
+                else:  # another scanner stored it a moment ago: an update, then
+                    existing = self.find_article(
+                        url=article.url, source=article.source, entry_id=article.entry_id
+                    )
+                    assert existing is not None
+            if not created:
+                assert existing is not None
+                article_id = int(existing["id"])
+                if existing["content_hash"] == article.content_hash:
+                    self._set_page_retry(article_id, page_retry)
+                    return SavedArticle(article_id, created=False, changed=False, hits_new=0)
+                if existing["url"] != article.url:
+                    # An updated entry moved to a new URL; a different article may
+                    # already hold that URL, and it is the same story: drop it.
+                    self._execute(
+                        "DELETE FROM articles WHERE url = ? AND id != ?", [article.url, article_id]
+                    )
+                assignments = ", ".join(f"{name} = ?" for name in _ARTICLE_COLUMNS)
+                self._execute(
+                    f"UPDATE articles SET {assignments}, updated_at = ? WHERE id = ?",
+                    [*values, now, article_id],
+                )
+            changes = self.replace_hits(
+                article_id,
+                matches,
+                market=article.market,
+                language=article.language,
+                source=article.source,
+                found_at=now,
+            )
+            hits_new = sum(change.added for change in changes.values())
+            self.set_hit_totals(article_id, matches, totals or {})
+            self._set_page_retry(article_id, page_retry)
+        return SavedArticle(article_id, created=created, changed=True, hits_new=hits_new)
+
+    def set_hit_totals(
+        self,
+        article_id: int,
+        matches: Sequence[Match],
+        totals: dict[str, int],
+        *,
+        scope: Iterable[str] | None = None,
+    ) -> None:
+        """Record, per watchlist, how many hits the article had beyond those kept.
+
+        `scope` limits the change to those watchlists (a rematch of some of them).
+        """
+        kept: dict[str, int] = {}
+        for match in matches:
+            kept[match.watchlist] = kept.get(match.watchlist, 0) + 1
+        if scope is None:
+            self._execute("DELETE FROM hit_totals WHERE article_id = ?", [article_id])
+        else:
+            names = sorted(scope)
+            self._execute(
+                f"DELETE FROM hit_totals WHERE article_id = ? AND watchlist IN ({marks(len(names))})",
+                [article_id, *names],
+            )
+            totals = {name: total for name, total in totals.items() if name in names}
+        rows = [
+            (article_id, name, total, kept.get(name, 0))
+            for name, total in totals.items()
+            if total > kept.get(name, 0)
+        ]
+        if rows:
+            self._execute_many(
+                "INSERT INTO hit_totals (article_id, watchlist, total, kept) VALUES (?, ?, ?, ?)",
+                rows,
+            )
+
+    def _set_page_retry(self, article_id: int, retry: PageRetry | None) -> None:
+        if retry is None:
+            self._execute(
+                "UPDATE articles SET page_attempts = 0, page_retry_at = NULL, page_error = NULL"
+                " WHERE id = ? AND (page_attempts != 0 OR page_error IS NOT NULL)",
+                [article_id],
+            )
+        else:
+            self._execute(
+                "UPDATE articles SET page_attempts = ?, page_retry_at = ?, page_error = ?"
+                " WHERE id = ?",
+                [retry.attempts, retry.retry_at, retry.error, article_id],
+            )
+
+    def record_page_retry(self, article_id: int, retry: PageRetry) -> None:
+        """A retried page failed again: keep the article as it is, note the try."""
+        with self.transaction():
+            self._set_page_retry(article_id, retry)
+
+    def pages_to_retry(
+        self, source: str, *, now: str, fetched_since: str, limit: int
+    ) -> list[RetryCandidate]:
+        """Articles of `source` whose page failed and is due for another try, oldest due first."""
+        rows = self._fetch(
+            """SELECT id, url, entry_id, title, text, published_at, language, page_attempts
+               FROM articles
+               WHERE source = ? AND page_retry_at IS NOT NULL AND page_retry_at <= ?
+                 AND fetched_at >= ?
+               ORDER BY page_retry_at LIMIT ?""",
+            [source, now, fetched_since, limit],
+        )
+        return [RetryCandidate(*row) for row in rows]
+
+    def replace_hits(
+        self,
+        article_id: int,
+        matches: Sequence[Match],
+        *,
+        market: str,
+        language: str | None,
+        source: str,
+        found_at: str,
+        scope: Iterable[str] | None = None,
+    ) -> dict[str, HitChange]:
+        """Bring an article's stored hits (of the `scope` watchlists, or all) to `matches`.
+
+        A hit found again keeps its id, status and found_at (an edited page does not
+        present old hits as new) and takes the watchlist's current category,
+        severity and snippet; a new one is inserted; one no longer found is deleted
+        unless an analyst triaged it, and then it is kept and counted. The scan and
+        `rematch` both come here, so both treat hits alike. Returns what changed per
+        watchlist.
+        """
+        names = sorted(scope) if scope is not None else None
+        where = "article_id = ?"
+        params: list[Any] = [article_id]
+        if names is not None:
+            where += f" AND watchlist IN ({marks(len(names))})"
+            params += names
+        stored = {
+            (row[1], row[2], row[3]): (row[0], row[4] != "new" or bool(row[5]))
+            for row in self._fetch(
+                f"SELECT id, watchlist, term, start, status, note FROM hits WHERE {where}", params
+            )
+        }
+        current = {(m.watchlist, m.term, m.start): m for m in matches}
+        changes: dict[str, HitChange] = {}
+
+        def change(watchlist: str) -> HitChange:
+            return changes.setdefault(watchlist, HitChange())
+
+        stale = []
+        for key, (hit_id, triaged) in stored.items():
+            if key in current:
+                continue
+            if triaged:
+                change(key[0]).kept_triaged += 1
+            else:
+                stale.append(hit_id)
+                change(key[0]).removed += 1
+        for chunk in chunks(stale):
+            self._execute(f"DELETE FROM hits WHERE id IN ({marks(len(chunk))})", chunk)
+        again = [(stored[key][0], match) for key, match in current.items() if key in stored]
+        if again:
+            self._execute_many(
+                """UPDATE hits SET category = ?, severity = ?, matched_text = ?, "end" = ?,
+                   snippet = ? WHERE id = ? AND (category != ? OR severity != ?
+                   OR matched_text != ? OR "end" != ? OR snippet != ?)""",
+                [
+                    (m.category, m.severity, m.matched_text, m.end, m.snippet, hit_id,
+                     m.category, m.severity, m.matched_text, m.end, m.snippet)
+                    for hit_id, m in again
+                ],
+            )  # fmt: skip
+        new = [m for key, m in current.items() if key not in stored]
+        self._insert_hits(article_id, new, market, language, source, found_at)
+        for match in new:
+            change(match.watchlist).added += 1
+        return changes
+
+    def _insert_hits(
+        self,
+        article_id: int,
+        matches: Sequence[Match],
+        market: str,
+        language: str | None,
+        source: str,
+        found_at: str,
+    ) -> int:
+        """Insert the hits not stored yet; how many were new."""
+        return self._execute_many(
+            _HIT_INSERT,
+            [
+                (
+                    article_id,
+                    m.watchlist,
+                    m.category,
+                    m.severity,
+                    m.term,
+                    m.matched_text,
+                    m.start,
+                    m.end,
+                    m.snippet,
+                    market,
+                    language,
+                    found_at,
+                    source,
+                )
+                for m in matches
+            ],  # fmt: skip
+        )
+
+    def article_texts(self, *, after_id: int, since: str | None, limit: int) -> list[StoredText]:
+        """Up to `limit` articles with ids above `after_id` (fetched since `since`), in id order."""
+        since_clause = "AND fetched_at >= ?" if since else ""
+        rows = self._fetch(
+            f"""SELECT id, text, market, language, source FROM articles
+                WHERE id > ? {since_clause} ORDER BY id LIMIT ?""",
+            [after_id, *([since] if since else []), limit],
+        )
+        return [StoredText(row[0], row[1] or "", row[2], row[3], row[4]) for row in rows]
+
+    # --- runs ---------------------------------------------------------------------------
+
+    def mark_interrupted_runs(self) -> None:
+        """Runs still 'running' were killed: the caller holds the scan lock, so none is alive."""
+        with self.transaction():
+            self._execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+
+    def start_run(self) -> int:
+        with self.transaction():
+            row = self._fetch_one(
+                "INSERT INTO runs (started_at, status) VALUES (?, 'running') RETURNING id",
+                [utc_now()],
+            )
+        assert row is not None
+        return int(row[0])
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        sources_ok: int,
+        sources_failed: int,
+        articles_new: int,
+        hits_new: int,
+        details: dict[str, Any],
+    ) -> None:
+        with self.transaction():
+            self._execute(
+                """UPDATE runs SET finished_at = ?, status = ?, sources_ok = ?,
+                   sources_failed = ?, articles_new = ?, hits_new = ?, details = ?
+                   WHERE id = ?""",
+                [
+                    utc_now(), status, sources_ok, sources_failed, articles_new, hits_new,
+                    json.dumps(details, ensure_ascii=False), run_id,
+                ],
+            )  # fmt: skip
+
+    # --- the analyst's questions -----------------------------------------------------------
+
+    # Which table and column name markets, languages, watchlists, sources, categories.
+    NAMED: dict[str, tuple[tuple[str, str], ...]] = {
+        "markets": (("sources", "market"), ("hits", "market")),
+        "languages": (("hits", "language"), ("articles", "language")),
+        "watchlists": (("hits", "watchlist"),),
+        "sources": (("sources", "name"), ("hits", "source")),
+        "categories": (("hits", "category"),),
+    }
+
+    def has_value(self, field_name: str, value: str) -> bool:
+        """Whether the store names this market, language, watchlist, source or category."""
+        return any(
+            self._fetch_one(f"SELECT 1 FROM {table} WHERE {column} = ? LIMIT 1", [value])
+            for table, column in self.NAMED[field_name]
+        )
+
+    def known_values(self, field_name: str) -> set[str]:
+        """Every market, language, watchlist, source or category the store names."""
+        known: set[str] = set()
+        for table, column in self.NAMED[field_name]:
+            known |= {
+                row[0]
+                for row in self._fetch(
+                    f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL"
+                )
+            }
+        return known
+
+    # Filters become conditions on indexed columns with bound parameters (values never
+    # become SQL text).
+
+    def _conditions(self, filters: Filters, alias: str = "h") -> list[Condition]:
+        out: list[Condition] = []
+        if filters.since:
+            out.append(Condition(f"{alias}.found_at >= ?", (filters.since,)))
+        if filters.until:
+            out.append(Condition(f"{alias}.found_at <= ?", (filters.until,)))
+        for column, values in equality_values(filters):
+            out.append(Condition(in_values(f"{alias}.{column}", values), values, column, values))
+        if filters.text:
+            sql, params = self._text_condition(filters.text, f"{alias}.article_id")
+            out.append(Condition(sql, tuple(params)))
+        return out
+
+    def hit_conditions(self, filters: Filters, alias: str = "h") -> tuple[list[str], list[Any]]:
+        """SQL conditions on `hits` (as `alias`) and their parameters, one per filter."""
+        conditions = self._conditions(filters, alias)
+        return [c.sql for c in conditions], [p for c in conditions for p in c.params]
+
+    @abstractmethod
+    def _text_condition(self, query: str, column: str) -> tuple[str, list[Any]]:
+        """A condition that the article whose id is in `column` matches a search `query`."""
+
+    def hits_query(
+        self, filters: Filters, *, columns: str, limit: int | None
+    ) -> tuple[str, list[Any]]:
+        """The SELECT behind `hits` and `export`, newest first, and its parameters."""
+        sql_conditions, params = self.hit_conditions(filters)
+        sql = (
+            f"SELECT {columns} FROM hits h JOIN articles a ON a.id = h.article_id "
+            f"{where(sql_conditions)} ORDER BY h.found_at DESC, h.id DESC"
+        )
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return sql, params
+
+    def iter_hits(self, filters: Filters, *, limit: int | None = None) -> Iterator[Hit]:
+        """Hits matching `filters`, newest first, streamed (`limit` 0/None: all)."""
+        sql, params = self.hits_query(filters, columns=HIT_COLUMNS, limit=limit)
+        for row in self._stream(sql, params):
+            yield Hit(*row)
+
+    def iter_export_rows(
+        self, filters: Filters, *, limit: int | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """Rows of the export columns (design.md) as plain tuples, newest first, streamed."""
+        sql, params = self.hits_query(filters, columns=EXPORT_SELECT, limit=limit)
+        yield from self._stream(sql, params)
+
+    def hit_ids(self, filters: Filters) -> list[int]:
+        """Ids of every hit matching `filters`, newest first."""
+        sql, params = self.hits_query(filters, columns="h.id", limit=None)
+        return [row[0] for row in self._stream(sql, params)]
+
+    def _json_list(self, expression: str, *, distinct: bool = False) -> str:
+        """An aggregate that collects `expression` into a JSON array (as text)."""
+        inner = f"DISTINCT {expression}" if distinct else expression
+        return f"json_group_array({inner})"
+
+    def articles_with_hits(self, filters: Filters, *, limit: int | None = 50) -> list[ArticleHits]:
+        """One row per article with hits matching `filters`, newest hit first."""
+        sql_conditions, params = self.hit_conditions(filters)
+        rank = SEVERITY_RANK.format(col="h.severity")
+        sql = (
+            "SELECT h.article_id, MAX(h.found_at) AS newest, a.market, a.language, a.title, "
+            f"a.url, a.source, a.published_at, MAX({rank}), "
+            f"{self._json_list('h.watchlist', distinct=True)}, {self._json_list('h.id')} "
+            "FROM hits h JOIN articles a ON a.id = h.article_id "
+            f"{where(sql_conditions)} GROUP BY h.article_id, a.market, a.language, a.title, "
+            "a.url, a.source, a.published_at ORDER BY newest DESC, h.article_id DESC"
+        )
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [
+            ArticleHits(
+                article_id=row[0],
+                found_at=row[1],
+                market=row[2],
+                language=row[3],
+                title=row[4],
+                url=row[5],
+                source=row[6],
+                published_at=row[7],
+                severity=SEVERITIES[row[8]],
+                watchlists=tuple(sorted(_as_list(row[9]))),
+                hit_ids=tuple(sorted(_as_list(row[10]), reverse=True)),
+            )
+            for row in self._fetch(sql, params)
+        ]
+
+    def hit_record(self, hit_id: int) -> HitRecord | None:
+        """The hit with its article's fetch time and text, or None."""
+        row = self._fetch_one(
+            f"SELECT {HIT_COLUMNS}, a.fetched_at, a.text FROM hits h "
+            "JOIN articles a ON a.id = h.article_id WHERE h.id = ?",
+            [hit_id],
+        )
+        if row is None:
+            return None
+        return HitRecord(Hit(*row[:-2]), fetched_at=row[-2], text=row[-1])
+
+    def other_hits(self, article_id: int, *, besides: int, limit: int) -> tuple[list[Hit], int]:
+        """The first `limit` hits of an article in text order but `besides`, and how many."""
+        rows = self._fetch(
+            f"SELECT {HIT_COLUMNS} FROM hits h JOIN articles a ON a.id = h.article_id "
+            "WHERE h.article_id = ? AND h.id != ? ORDER BY h.start, h.id LIMIT ?",
+            [article_id, besides, limit],
+        )
+        total = self._fetch_one(
+            "SELECT COUNT(*) FROM hits WHERE article_id = ? AND id != ?", [article_id, besides]
+        )
+        return [Hit(*row) for row in rows], int(total[0]) if total else 0
+
+    def triage_history(self, hit_id: int) -> list[TriageEntry]:
+        rows = self._fetch(
+            "SELECT at, who, old_status, new_status, note FROM triage_log WHERE hit_id = ? "
+            "ORDER BY at, id",
+            [hit_id],
+        )
+        return [TriageEntry(*row) for row in rows]
+
+    #: appended to the SELECT that reads statuses before a triage (row locks, where needed)
+    _LOCK_ROWS = ""
+
+    def set_triage(
+        self, ids: Sequence[int], *, status: str, note: str | None, who: str, at: str
+    ) -> list[TriageChange]:
+        """Set status (and note) of hits `ids`, logging each change; all or nothing.
+
+        Raises UsageError naming the ids that do not exist (nothing changed). The
+        statuses are read under the write lock, so two analysts triaging one hit at
+        once log old -> new exactly, one after the other.
+        """
+        changes: list[TriageChange] = []
+        with self.transaction(immediate=True):
+            current: dict[int, str] = {}
+            for chunk in chunks(list(ids)):
+                for hit_id, old in self._fetch(
+                    f"SELECT id, status FROM hits WHERE id IN ({marks(len(chunk))})"
+                    f"{self._LOCK_ROWS}",
+                    chunk,
+                ):
+                    current[hit_id] = old
+            missing = [i for i in ids if i not in current]
+            if missing:
+                shown = ", ".join(str(i) for i in missing[:10]) + (
+                    " …" if len(missing) > 10 else ""
+                )
+                raise UsageError(f"no hit with id {shown} in {self.location} (nothing changed)")
+            for hit_id in ids:
+                old = current[hit_id]
+                if old == status and note is None:
+                    continue
+                changes.append(TriageChange(hit_id, old, status, note))
+            self._execute_many(
+                "UPDATE hits SET status = ?, note = COALESCE(?, note) WHERE id = ?",
+                [(c.new_status, c.note, c.hit_id) for c in changes],
+            )
+            self._execute_many(
+                "INSERT INTO triage_log (hit_id, old_status, new_status, note, who, at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(c.hit_id, c.old_status, c.new_status, c.note, who, at) for c in changes],
+            )
+        return changes
+
+    # --- search -------------------------------------------------------------------------
+
+    @abstractmethod
+    def iter_search_candidates(self, search: Search, filters: Filters) -> Iterator[ArticleRow]:
+        """Articles that may match `search` (the index's candidates), newest stored first.
+
+        The caller verifies each with the watchlists' matcher and stops when it has
+        enough, so an engine streams and never sorts every candidate.
+        """
+
+    def raw_fts_rows(self, query: str, filters: Filters, *, limit: int | None) -> list[ArticleRow]:
+        """`search --fts`: the engine's own full-text syntax, unverified (SQLite only)."""
+        raise UsageError(f"search: --fts is SQLite FTS5 syntax; {self.engine} has no FTS5")
+
+    def _article_conditions(self, filters: Filters) -> tuple[list[str], list[Any]]:
+        """Filters as conditions on `articles a` (since/until on the fetch time)."""
+        conditions: list[str] = []
+        params: list[Any] = []
+        if filters.since:
+            conditions.append("a.fetched_at >= ?")
+            params.append(filters.since)
+        if filters.until:
+            conditions.append("a.fetched_at <= ?")
+            params.append(filters.until)
+        for column, values in (
+            ("market", filters.markets),
+            ("language", filters.languages),
+            ("source", filters.sources),
+        ):
+            if values:
+                conditions.append(in_values(f"a.{column}", values))
+                params.extend(values)
+        hit_only = Filters(
+            watchlists=filters.watchlists,
+            categories=filters.categories,
+            severity=filters.severity,
+            statuses=filters.statuses,
+        )
+        if not hit_only.is_empty():
+            hit_sql, hit_params = self.hit_conditions(hit_only, alias="hx")
+            conditions.append(
+                "EXISTS (SELECT 1 FROM hits hx WHERE hx.article_id = a.id AND "
+                f"{' AND '.join(hit_sql)})"
+            )
+            params.extend(hit_params)
+        if filters.text:
+            text_sql, text_params = self._text_condition(filters.text, "a.id")
+            conditions.append(text_sql)
+            params.extend(text_params)
+        return conditions, params
+
+    # --- trends, sources, the report ------------------------------------------------------
+
+    def day_counts(
+        self, by: str, bounds: Sequence[tuple[str, str]], filters: Filters
+    ) -> dict[str, list[int]]:
+        """Hits per `by` group per day (`bounds`: each day's [start, end)), groups that have any."""
+        sql_conditions, params = self.hit_conditions(filters)
+        sql_conditions[:0] = ["h.found_at >= ?", "h.found_at < ?"]
+        params[:0] = [bounds[0][0], bounds[-1][1]]
+        sql = (
+            f"SELECT substr(h.found_at, 1, 10) AS day, COALESCE(h.{by}, '') AS grp, COUNT(*) "
+            f"FROM hits h {where(sql_conditions)} GROUP BY day, grp"
+        )
+        index = {low[:10]: i for i, (low, _) in enumerate(bounds)}
+        counts: dict[str, list[int]] = {}
+        for day, group, count in self._fetch(sql, params):
+            if day in index:
+                counts.setdefault(group, [0] * len(bounds))[index[day]] += count
+        return counts
+
+    def source_health(self, *, since: str) -> list[SourceHealth]:
+        """Every source the store knows, with its health and articles and hits since `since`."""
+        rows = self._fetch(
+            "SELECT s.name, s.url, s.market, s.type, s.last_status, s.last_error, "
+            "s.last_checked_at, s.last_ok_at, s.failures, "
+            "(SELECT COUNT(*) FROM articles a WHERE a.source = s.name AND a.fetched_at >= ?), "
+            "(SELECT COUNT(*) FROM hits h WHERE h.source = s.name AND h.found_at >= ?), "
+            "s.last_pages, s.last_pages_failed, s.last_page_error "
+            "FROM sources s ORDER BY s.name",
+            [since, since],
+        )
+        return [SourceHealth(row[0], row[1], row[2], row[3], False, *row[4:]) for row in rows]
+
+    def count_hits(self, filters: Filters) -> tuple[int, int]:
+        """How many hits match `filters`, and in how many articles."""
+        sql_conditions, params = self.hit_conditions(filters)
+        row = self._fetch_one(
+            f"SELECT COUNT(*), COUNT(DISTINCT h.article_id) FROM hits h {where(sql_conditions)}",
+            params,
+        )
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    def grouped_counts(self, column: str, filters: Filters) -> dict[str, int]:
+        """Hits matching `filters` per value of `column`, most first."""
+        sql_conditions, params = self.hit_conditions(filters)
+        sql = (
+            f"SELECT h.{column}, COUNT(*) FROM hits h {where(sql_conditions)} "
+            f"GROUP BY h.{column} ORDER BY 2 DESC, 1"
+        )
+        return {str(key or ""): count for key, count in self._fetch(sql, params)}
+
+    def worst_hits(self, filters: Filters, *, limit: int) -> list[HitRecord]:
+        """Escalated or critical hits (not dismissed), worst and newest first, with text."""
+        sql_conditions, params = self.hit_conditions(filters)
+        sql_conditions += [
+            "(h.status = 'escalated' OR h.severity = 'critical')",
+            "h.status != 'dismissed'",
+        ]
+        sql = (
+            f"SELECT {HIT_COLUMNS}, a.fetched_at, a.text FROM hits h "
+            f"JOIN articles a ON a.id = h.article_id {where(sql_conditions)} "
+            "ORDER BY CASE WHEN h.status = 'escalated' THEN 0 ELSE 1 END, "
+            "CASE WHEN h.severity = 'critical' THEN 0 ELSE 1 END, h.found_at DESC, h.id DESC "
+            "LIMIT ?"
+        )
+        return [
+            HitRecord(Hit(*row[:-2]), fetched_at=row[-2], text=row[-1])
+            for row in self._fetch(sql, [*params, limit])
+        ]
+
+    def has_hits_between(self, column: str, value: str, start: str, end: str) -> bool:
+        """Whether `column` = `value` has hits found in [start, end)."""
+        return (
+            self._fetch_one(
+                f"SELECT 1 FROM hits WHERE {column} = ? AND found_at >= ? AND found_at < ? LIMIT 1",
+                [value, start, end],
+            )
+            is not None
+        )
+
+    def failed_sources(self) -> list[FailedSource]:
+        rows = self._fetch(
+            "SELECT name, market, failures, last_error, last_ok_at, last_checked_at FROM sources "
+            "WHERE failures > 0 ORDER BY failures DESC, name"
+        )
+        return [FailedSource(*row) for row in rows]
+
+    def last_run(self) -> dict[str, Any] | None:
+        row = self._fetch_one(f"SELECT {', '.join(RUN_KEYS)} FROM runs ORDER BY id DESC LIMIT 1")
+        return dict(zip(RUN_KEYS, row, strict=True)) if row else None
+
+    # --- copying a store (adwatch migrate) ----------------------------------------------
+
+    @abstractmethod
+    def table_columns(self, table: str) -> list[str]:
+        """The columns of one of the store's tables, in their order."""
+
+    def export_rows(self, table: str, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        """`columns` of every row of `table` as stored, ordered by the first, streamed."""
+        names = ", ".join(f'"{column}"' for column in columns)
+        yield from self._stream(f"SELECT {names} FROM {table} ORDER BY 1")
+
+    def import_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+        """Insert rows as they are (ids kept), skipping any already there; how many were new."""
+        names = ", ".join(f'"{column}"' for column in columns)
+        with self.transaction():
+            return self._execute_many(
+                f"INSERT INTO {table} ({names}) VALUES ({marks(len(columns))}) "
+                "ON CONFLICT DO NOTHING",
+                rows,
+            )
+
+
+# --- statements and helpers shared by the engines --------------------------------------------
+
+HIT_COLUMNS = (
+    "h.id, h.found_at, a.published_at, h.market, h.language, h.watchlist, h.category, "
+    "h.severity, h.term, h.matched_text, h.snippet, a.title, a.url, h.source, h.status, "
+    'h.note, h.article_id, h.start, h."end"'
+)
+EXPORT_SELECT = (
+    "h.id, h.found_at, a.published_at, h.market, h.language, h.watchlist, h.category, "
+    "h.severity, h.term, h.matched_text, h.snippet, a.title, a.url, h.source, h.status, h.note"
+)
+# What `iter_search_candidates` and `raw_fts_rows` read of each article.
+ARTICLE_ROW_COLUMNS = (
+    "a.id, a.title, a.url, a.source, a.market, a.language, a.published_at, a.fetched_at, "
+    "(SELECT COUNT(*) FROM hits hc WHERE hc.article_id = a.id), a.text"
+)
+SEVERITY_RANK = (
+    "CASE {col} WHEN 'critical' THEN 3 WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END"
+)
+RUN_KEYS = (
+    "started_at", "finished_at", "status", "sources_ok", "sources_failed", "articles_new",
+    "hits_new",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One filter as SQL. `column`/`values` are set for the equality filters."""
+
+    sql: str
+    params: tuple[Any, ...]
+    column: str | None = None
+    values: tuple[str, ...] = ()
+
+
+def equality_values(filters: Filters) -> list[tuple[str, tuple[str, ...]]]:
+    return [
+        (column, values)
+        for column, values in (
+            ("market", filters.markets),
+            ("language", filters.languages),
+            ("watchlist", filters.watchlists),
+            ("category", filters.categories),
+            ("severity", filters.severities()),
+            ("status", filters.statuses),
+            ("source", filters.sources),
+        )
+        if values
+    ]
+
+
+def in_values(column: str, values: Sequence[str]) -> str:
+    if len(values) == 1:
+        return f"{column} = ?"
+    return f"{column} IN ({marks(len(values))})"
+
+
+def where(conditions: Sequence[str]) -> str:
+    return ("WHERE " + " AND ".join(conditions)) if conditions else ""
+
+
+def _as_list(value: Any) -> list[Any]:
+    """A JSON array from SQLite (text) or PostgreSQL (already a list)."""
+    return list(value) if isinstance(value, list) else list(json.loads(value))
