@@ -487,3 +487,15 @@ def test_the_daily_loop_on_a_real_scan(site: HTTPServer, tmp_path: Path) -> None
     report = tmp_path / "today.html"
     assert cli("report", "-o", str(report)).exit_code == 0
     assert TH_TITLE in report.read_text(encoding="utf-8")  # escalated: in the top hits
+
+
+def test_the_library_names_fields_and_the_cli_names_options(db: Path) -> None:
+    from adwatch.errors import UsageError
+    from adwatch.query import make_filters
+
+    with pytest.raises(UsageError) as caught:
+        make_filters(since="yesterday")
+    assert str(caught.value).startswith("since: ") and caught.value.field == "since"
+    result = run(db, "hits", "--since", "yesterday")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("adwatch: --since: expected an ISO date or time")

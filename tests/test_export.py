@@ -182,5 +182,5 @@ def test_export_streams_in_flat_memory(tmp_path: Path) -> None:
 
 
 def test_write_rows_rejects_an_unknown_format() -> None:
-    with pytest.raises(UsageError, match="--format: expected one of csv, jsonl, json"):
+    with pytest.raises(UsageError, match="format: expected one of csv, jsonl, json"):
         export.write_rows([], io.StringIO(), "xlsx")

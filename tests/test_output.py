@@ -141,7 +141,7 @@ def test_a_regular_file_is_still_replaced_atomically(store_path: Path, tmp_path:
 def test_a_folder_is_refused_with_one_line(store_path: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["--db", str(store_path), "export", "-o", str(tmp_path)])
     assert result.exit_code == 2
-    assert result.output == f"adwatch: output: {str(tmp_path)!r} is a folder, not a file\n"
+    assert result.output == f"adwatch: --output: {str(tmp_path)!r} is a folder, not a file\n"
 
 
 def test_a_socket_is_refused_and_left_alone(store_path: Path, tmp_path: Path) -> None:
@@ -150,7 +150,7 @@ def test_a_socket_is_refused_and_left_alone(store_path: Path, tmp_path: Path) ->
         listener.bind(str(path))
         result = runner.invoke(app, ["--db", str(store_path), "report", "-o", str(path)])
     assert result.exit_code == 2
-    assert result.output == f"adwatch: output: {str(path)!r} is a socket, not a file\n"
+    assert result.output == f"adwatch: --output: {str(path)!r} is a socket, not a file\n"
     assert stat.S_ISSOCK(os.lstat(path).st_mode)
 
 
@@ -176,7 +176,7 @@ def test_output_to_a_full_device_is_one_line_and_exit_1(
     result = adwatch("--db", str(store_path), command, "-o", str(full), cwd=tmp_path)
     assert result.returncode == 1
     assert (
-        result.stderr == f"adwatch: output: cannot write {str(full)!r}: No space left on device\n"
+        result.stderr == f"adwatch: --output: cannot write {str(full)!r}: No space left on device\n"
     )
     assert stat.S_ISCHR(os.lstat(full).st_mode)
 

@@ -52,30 +52,32 @@ FIXED = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
     ],
 )
 def test_parse_when_reads_dates_times_and_ages(value: str, expected: str) -> None:
-    assert parse_when(value, "--since", now=FIXED) == expected
+    assert parse_when(value, "since", now=FIXED) == expected
 
 
 def test_until_a_bare_date_includes_that_whole_day() -> None:
-    assert parse_when("2026-11-01", "--until", upper=True) == "2026-11-01T23:59:59Z"
+    assert parse_when("2026-11-01", "until", upper=True) == "2026-11-01T23:59:59Z"
 
 
 @pytest.mark.parametrize("value", ["3x", "", "yesterday", "2026-13-01", "7 days", "-5d"])
-def test_a_bad_time_is_a_usage_error_naming_the_option(value: str) -> None:
+def test_a_bad_time_is_a_usage_error_naming_the_field(value: str) -> None:
     with pytest.raises(UsageError) as caught:
-        parse_when(value, "--until")
+        parse_when(value, "until")
     message = str(caught.value)
-    assert message.startswith("--until: ") and repr(value) in message and "\n" not in message
+    assert caught.value.field == "until"
+    assert message.startswith("until: ") and repr(value) in message and "\n" not in message
 
 
+# The library names fields; only the CLI names options (test_cli_query checks those).
 @pytest.mark.parametrize(
     ("options", "problem"),
     [
-        ({"severity": ["urgent"]}, "--severity: expected one of low, medium, high, critical"),
-        ({"status": ["done"]}, "--status: expected one of new, reviewing, escalated, dismissed"),
-        ({"market": [" "]}, "--market: empty value"),
-        ({"since": "2026-11-02", "until": "2026-11-01"}, "--until: '2026-11-01' is before"),
-        ({"text": '"unclosed'}, "--text: bad query"),
-        ({"text": "  "}, "--text: the search text is empty"),
+        ({"severity": ["urgent"]}, "severity: expected one of low, medium, high, critical"),
+        ({"status": ["done"]}, "status: expected one of new, reviewing, escalated, dismissed"),
+        ({"market": [" "]}, "market: empty value"),
+        ({"since": "2026-11-02", "until": "2026-11-01"}, "until: '2026-11-01' is before"),
+        ({"text": '"unclosed'}, "text: bad query"),
+        ({"text": "  "}, "text: the search text is empty"),
     ],
 )
 def test_bad_filter_values_are_usage_errors(options: dict[str, object], problem: str) -> None:

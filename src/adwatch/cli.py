@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -23,6 +23,9 @@ from typer.core import TyperGroup
 from adwatch import __version__
 from adwatch.errors import AdwatchError
 from adwatch.render import clean, stderr_console
+
+if TYPE_CHECKING:
+    from adwatch.models import Filters
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # Bounds of numeric options: past them a value is a typo, and SQLite's integers or
@@ -39,7 +42,7 @@ class _AdwatchGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except AdwatchError as exc:
-            _fail(str(exc), exc.exit_code)
+            _fail(_as_options(exc), exc.exit_code)
         except (typer.Exit, typer.Abort, typer.TyperException):
             # usage errors and exits are typer's to report (exit 2, 0, 1)
             raise
@@ -53,11 +56,13 @@ class _AdwatchGroup(TyperGroup):
             if (message := _stdout_failure(exc)) is not None:
                 _silence_stdout()
                 _fail(message, 1)
-            if "--debug" in sys.argv or (ctx.obj is not None and ctx.obj.debug):
+            if ctx.obj is not None and ctx.obj.debug:
                 raise
+            from adwatch.urls import redact_urls
+
             _fail(
-                f"internal error: {type(exc).__name__}: {exc} (this is a bug; run with --debug "
-                "for the traceback)",
+                f"internal error: {type(exc).__name__}: {redact_urls(str(exc))} (this is a bug; "
+                "run with --debug for the traceback)",
                 1,
             )
 
@@ -366,7 +371,7 @@ def rematch(
     for name in watchlist or ():
         if name not in known:
             _fail(f"--watchlist: no watchlist named {name!r} in {config.path}", 2)
-    since_iso = parse_when(since, "--since") if since else None
+    since_iso = parse_when(since, "since") if since else None
     report = run_rematch(config.store, config.watchlists, only=watchlist or (), since=since_iso)
     console = stdout_console()
     changed = [c for c in report.changes if c.added or c.removed or c.kept_triaged]
@@ -463,7 +468,18 @@ def hits(
     from adwatch import export as exporter
     from adwatch import query
 
-    filters = _filters(locals())
+    filters = _filters(
+        since=since,
+        until=until,
+        market=market,
+        language=language,
+        watchlist=watchlist,
+        category=category,
+        severity=severity,
+        status=status,
+        source=source,
+        text=text,
+    )
     fmt = _choice(fmt, ("table", *exporter.FORMATS), "--format")
     if group_by is not None:
         _choice(group_by, ("article",), "--group-by")
@@ -563,7 +579,18 @@ def triage(
 
     if not status:
         raise UsageError("--status: required (new, reviewing, escalated or dismissed)")
-    filters = _filters(locals(), status=current_status)
+    filters = _filters(
+        since=since,
+        until=until,
+        market=market,
+        language=language,
+        watchlist=watchlist,
+        category=category,
+        severity=severity,
+        source=source,
+        text=text,
+        status=current_status,
+    )
     if from_query and hit_ids:
         raise UsageError("give hit ids or --from-query with filters, not both")
     if not from_query and not filters.is_empty():
@@ -617,7 +644,18 @@ def export(
     """
     from adwatch import export as exporter
 
-    filters = _filters(locals())
+    filters = _filters(
+        since=since,
+        until=until,
+        market=market,
+        language=language,
+        watchlist=watchlist,
+        category=category,
+        severity=severity,
+        status=status,
+        source=source,
+        text=text,
+    )
     fmt = _choice(fmt, exporter.FORMATS, "--format")
     with _query_store(ctx, filters) as store:
         count = exporter.export_hits(store, filters, fmt=fmt, output=output)
@@ -662,7 +700,17 @@ def search(
 
     from adwatch import query
 
-    filters = _filters(locals())
+    filters = _filters(
+        since=since,
+        until=until,
+        market=market,
+        language=language,
+        watchlist=watchlist,
+        category=category,
+        severity=severity,
+        status=status,
+        source=source,
+    )
     fmt = _choice(fmt, ("table", "json", "jsonl"), "--format")
     with _query_store(ctx, filters) as store:
         results = query.search_articles(store, query_text, filters, fts=fts, limit=limit)
@@ -747,7 +795,16 @@ def trends(
     from adwatch import export as exporter
     from adwatch import query
 
-    filters = _filters(locals())
+    filters = _filters(
+        market=market,
+        language=language,
+        watchlist=watchlist,
+        category=category,
+        severity=severity,
+        status=status,
+        source=source,
+        text=text,
+    )
     fmt = _choice(fmt, ("table", "json", "csv"), "--format")
     with _query_store(ctx, filters) as store:
         result = query.hit_trends(store, by=by, days=days, filters=filters)
@@ -809,7 +866,18 @@ def report(
     from adwatch import report as reporting
     from adwatch.text.dates import utc_now
 
-    filters = _filters(locals())
+    filters = _filters(
+        since=since,
+        until=until,
+        market=market,
+        language=language,
+        watchlist=watchlist,
+        category=category,
+        severity=severity,
+        status=status,
+        source=source,
+        text=text,
+    )
     target = output or f"adwatch-report-{utc_now()[:10]}.html"
     with _query_store(ctx, filters) as store:
         data = reporting.build_report(store, filters)
@@ -830,22 +898,67 @@ def _render() -> Any:
     return render
 
 
-_FILTER_NAMES = (
-    "since", "until", "market", "language", "watchlist", "category", "severity", "status",
-    "source", "text",
-)  # fmt: skip
-
-
-def _filters(arguments: dict[str, Any], **overrides: Any) -> Any:
-    """The shared filters from a query command's arguments (`locals()`).
-
-    Every query command names its filter options alike, so this is the one place
-    they turn into a `query.Filters`; a command without an option passes nothing.
-    """
+def _filters(
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    market: list[str] | None = None,
+    language: list[str] | None = None,
+    watchlist: list[str] | None = None,
+    category: list[str] | None = None,
+    severity: list[str] | None = None,
+    status: list[str] | None = None,
+    source: list[str] | None = None,
+    text: str | None = None,
+) -> Filters:
+    """The shared filter options of a query command as a `Filters`: the one place they
+    turn into one, typed, so a renamed option is a type error, not a silent no-filter."""
     from adwatch import query
 
-    values = {name: arguments[name] for name in _FILTER_NAMES if name in arguments}
-    return query.make_filters(**{**values, **overrides})
+    return query.make_filters(
+        since=since,
+        until=until,
+        market=market,
+        language=language,
+        watchlist=watchlist,
+        category=category,
+        severity=severity,
+        status=status,
+        source=source,
+        text=text,
+    )
+
+
+# Library errors name the value at fault by its field; the options that set them.
+_OPTION_OF_FIELD = {
+    "since": "--since",
+    "until": "--until",
+    "market": "--market",
+    "language": "--language",
+    "watchlist": "--watchlist",
+    "category": "--category",
+    "severity": "--severity",
+    "status": "--status",
+    "source": "--source",
+    "text": "--text",
+    "note": "--note",
+    "format": "--format",
+    "output": "--output",
+    "by": "--by",
+    "days": "--days",
+    "limit": "--limit",
+    "store": "--db",
+}
+
+
+def _as_options(exc: AdwatchError) -> str:
+    """The error's one line, with the field it names written as the option that sets it."""
+    option = _OPTION_OF_FIELD.get(exc.field or "")
+    if option is None:
+        return str(exc)
+    from adwatch.urls import redact_urls
+
+    return redact_urls(f"{option}: {exc.detail}")
 
 
 def _query_store(ctx: typer.Context, filters: Any = None) -> Any:

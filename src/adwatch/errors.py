@@ -26,10 +26,18 @@ class AdwatchError(Exception):
 
     exit_code = 1
 
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        #: the value at fault, by its field name (`since`, `market`, `output`); the CLI
+        #: alone knows which option sets it (`--since`), so the library never says so
+        self.field = field
+        self.detail = message
+
     def __str__(self) -> str:
         # Messages are printed and stored (sources.last_error, runs.details): a password
         # or token in a URL from feeds.yaml, a feed or the environment stays out of them.
-        return redact_urls(super().__str__())
+        text = f"{self.field}: {self.detail}" if self.field else self.detail
+        return redact_urls(text)
 
 
 class ConfigError(AdwatchError):
@@ -80,8 +88,10 @@ class QueryError(AdwatchError):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, position: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, position: int | None = None, field: str | None = None
+    ) -> None:
+        super().__init__(message, field=field)
         self.position = position
 
 

@@ -114,7 +114,7 @@ def write_rows(
     """Write `rows` in `fmt` (csv, jsonl or json); return the row count."""
     writers = {"csv": write_csv, "jsonl": write_jsonl, "json": write_json}
     if fmt not in writers:
-        raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+        raise UsageError(f"expected one of {', '.join(FORMATS)}, got {fmt!r}", field="format")
     # The store holds no control characters since adwatch 0.1's scan strips them;
     # rows written by an older scan are cleaned here, on their way out.
     return writers[fmt]((safe_row(row) for row in rows), out, columns=columns)
@@ -175,13 +175,13 @@ def _how_to_write(path: Path) -> str:
 
 def _refuse_unwritable_kind(path: Path, mode: int) -> None:
     if stat.S_ISDIR(mode):
-        raise UsageError(f"output: {str(path)!r} is a folder, not a file")
+        raise UsageError(f"{str(path)!r} is a folder, not a file", field="output")
     if stat.S_ISSOCK(mode):
-        raise UsageError(f"output: {str(path)!r} is a socket, not a file")
+        raise UsageError(f"{str(path)!r} is a socket, not a file", field="output")
     if stat.S_ISBLK(mode):
-        raise UsageError(f"output: {str(path)!r} is a block device (a disk), not a file")
+        raise UsageError(f"{str(path)!r} is a block device (a disk), not a file", field="output")
     if not (stat.S_ISREG(mode) or stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
-        raise UsageError(f"output: {str(path)!r} is not a file")
+        raise UsageError(f"{str(path)!r} is not a file", field="output")
 
 
 @contextmanager
@@ -192,7 +192,7 @@ def atomic_write(path: Path) -> Iterator[TextIO]:
     """
     folder = path.parent
     if not folder.is_dir():
-        raise UsageError(f"output: no such folder: {str(folder)!r}")
+        raise UsageError(f"no such folder: {str(folder)!r}", field="output")
     old_mode = _regular_file_mode(path)
     try:
         fd, temp = open_private_temp(folder, path.name)
@@ -207,7 +207,9 @@ def atomic_write(path: Path) -> Iterator[TextIO]:
             os.fsync(handle.fileno())
         # Something other than a file may have appeared at the path meanwhile: never replace it.
         if old_mode is None and _how_to_write(path) != "atomic":
-            raise UsageError(f"output: {str(path)!r} appeared while writing and is not a file")
+            raise UsageError(
+                f"{str(path)!r} appeared while writing and is not a file", field="output"
+            )
         os.replace(temp, path)
     except OSError as exc:
         temp.unlink(missing_ok=True)
@@ -245,7 +247,7 @@ def _write_through(path: Path, flags: int) -> Iterator[TextIO]:
 
 
 def _cannot_write(path: Path, exc: OSError) -> AdwatchError:
-    return AdwatchError(f"output: cannot write {str(path)!r}: {exc.strerror or exc}")
+    return AdwatchError(f"cannot write {str(path)!r}: {exc.strerror or exc}", field="output")
 
 
 @contextmanager
@@ -284,7 +286,7 @@ def export_hits(
 ) -> int:
     """Stream hits matching `filters` (newest first) to `output` in `fmt`; return the count."""
     if fmt not in FORMATS:
-        raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+        raise UsageError(f"expected one of {', '.join(FORMATS)}, got {fmt!r}", field="format")
     rows = iter_export_rows(store, filters, limit=limit)
     try:
         with open_output(output) as out:

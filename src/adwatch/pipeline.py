@@ -17,6 +17,7 @@ import hashlib
 import multiprocessing
 import os
 import signal
+import socket
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -65,6 +66,11 @@ PAGE_RETRIES_PER_SCAN = 50  # per source, so a long outage does not stall one sc
 # A source whose article pages mostly fail counts as failed (exit 3): more than
 # half of the pages it fetched in this scan, and at least this many.
 MIN_FAILED_PAGES = 2
+# Several scanners on one PostgreSQL store (cron on several boxes): a source fetched
+# by one of them is left alone by the others for this long, and a scanner's claim on
+# a source expires after LEASE_SECONDS if it dies holding it (docs/postgres.md).
+SCAN_WINDOW_SECONDS = 10 * 60
+LEASE_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,7 @@ class SourceOutcome:
     pages_recovered: int = 0  # retried pages that now gave their article
     warning: str | None = None
     feed_ok: bool = False  # the feed itself was read (its validators may be stored)
+    claimed_elsewhere: bool = False  # another scanner of a shared store has it this window
 
     @property
     def pages_mostly_failed(self) -> bool:
@@ -275,11 +282,11 @@ def select_sources(
     for market in markets:
         if market not in config.markets:
             raise UsageError(
-                f"--market: unknown market {market!r} (known: {', '.join(config.markets)})"
+                f"unknown market {market!r} (known: {', '.join(config.markets)})", field="market"
             )
     for name in names:
         if config.source(name) is None:
-            raise UsageError(f"--source: no source named {name!r} in {config.path}")
+            raise UsageError(f"no source named {name!r} in {config.path}", field="source")
     chosen = config.sources
     if markets:
         chosen = [s for s in chosen if s.market in markets]
@@ -375,6 +382,7 @@ class _Scan:
         self.validators: dict[str, tuple[str | None, str | None]] = {}
         self.pages: dict[str, _PageTally] = {}
         self.counts = RunCounts()
+        self.scanner = f"{socket.gethostname()}:{os.getpid()}"
 
     async def _cpu(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
@@ -400,6 +408,25 @@ class _Scan:
             self.writer.shutdown(wait=True)
 
     async def _scan_source(self, fetcher: Any, source: Source) -> SourceOutcome:
+        # Several scanners may share a PostgreSQL store: each source is fetched by
+        # one of them per scan window (SQLite has one scanner, so it always claims).
+        claimed = await self._db(
+            self.store.claim_source,
+            source.name,
+            self.scanner,
+            window_seconds=SCAN_WINDOW_SECONDS,
+            ttl_seconds=LEASE_SECONDS,
+        )
+        if not claimed:
+            outcome = SourceOutcome(source.name, ok=True, claimed_elsewhere=True)
+            self.on_event(ScanEvent("source", source=source.name, outcome=outcome))
+            return outcome
+        try:
+            return await self._scan_claimed(fetcher, source)
+        finally:
+            await self._db(self.store.release_source, source.name, self.scanner)
+
+    async def _scan_claimed(self, fetcher: Any, source: Source) -> SourceOutcome:
         pages = self.pages.setdefault(source.name, _PageTally())
         try:
             outcome = await self._scan_source_unguarded(fetcher, source)
@@ -771,6 +798,7 @@ def _run_details(summary: ScanSummary) -> dict[str, Any]:
             {"source": o.name, "warning": o.warning} for o in summary.outcomes if o.warning
         ],
         "not_modified": [o.name for o in summary.outcomes if o.not_modified],
+        "claimed_elsewhere": [o.name for o in summary.outcomes if o.claimed_elsewhere],
         "articles_updated": summary.articles_updated,
         "pages": sum(o.pages for o in summary.outcomes),
         "pages_failed": sum(o.pages_failed for o in summary.outcomes),

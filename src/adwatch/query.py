@@ -63,52 +63,52 @@ def make_filters(
     text: str | None = None,
     now: datetime | None = None,
 ) -> Filters:
-    """Validate command-line filter values into Filters; raise UsageError naming the option."""
-    since_iso = parse_when(since, "--since", now=now) if since is not None else None
-    until_iso = parse_when(until, "--until", upper=True, now=now) if until is not None else None
+    """Validate filter values into Filters; a bad one is a UsageError naming its field."""
+    since_iso = parse_when(since, "since", now=now) if since is not None else None
+    until_iso = parse_when(until, "until", upper=True, now=now) if until is not None else None
     if since_iso and until_iso and since_iso > until_iso:
-        raise UsageError(f"--until: {until!r} is before --since {since!r}")
+        raise UsageError(f"{until!r} is before since {since!r}", field="until")
     if isinstance(severity, str):
         severity = [severity]
     minimum = None
     for value in severity or ():
-        level = _one_of(value.strip().lower(), SEVERITIES, "--severity")
+        level = _one_of(value.strip().lower(), SEVERITIES, "severity")
         # Repeated values are ORed: at least the lowest of them.
         if minimum is None or SEVERITIES.index(level) < SEVERITIES.index(minimum):
             minimum = level
-    statuses = tuple(_one_of(v.strip().lower(), TRIAGE_STATUSES, "--status") for v in status or ())
+    statuses = tuple(_one_of(v.strip().lower(), TRIAGE_STATUSES, "status") for v in status or ())
     query = None
     if text is not None:
         query = text.strip()
         if not query:
-            raise UsageError("--text: the search text is empty")
-        parse_search(query, option_name="--text")
+            raise UsageError("the search text is empty", field="text")
+        parse_search(query, field="text")
     return Filters(
         since=since_iso,
         until=until_iso,
-        markets=_values(market, "--market", str.upper),
-        languages=_values(language, "--language", str.lower),
-        watchlists=_values(watchlist, "--watchlist"),
-        categories=_values(category, "--category"),
+        markets=_values(market, "market", str.upper),
+        languages=_values(language, "language", str.lower),
+        watchlists=_values(watchlist, "watchlist"),
+        categories=_values(category, "category"),
         severity=minimum,
         statuses=statuses,
-        sources=_values(source, "--source"),
+        sources=_values(source, "source"),
         text=query,
     )
 
 
-def _one_of(value: str, allowed: Sequence[str], option_name: str) -> str:
+def _one_of(value: str, allowed: Sequence[str], field: str) -> str:
     if value not in allowed:
-        raise UsageError(f"{option_name}: expected one of {', '.join(allowed)}, got {value!r}")
+        raise UsageError(f"expected one of {', '.join(allowed)}, got {value!r}", field=field)
     return value
 
 
-def _values(values: Sequence[str] | None, option_name: str, fold: Any = None) -> tuple[str, ...]:
+def _values(values: Sequence[str] | None, field: str, fold: Any = None) -> tuple[str, ...]:
     out: list[str] = []
     for value in values or ():
         item = value.strip()
         if not item:
-            raise UsageError(f"{option_name}: empty value")
+            raise UsageError("empty value", field=field)
         item = fold(item) if fold else item
         if item not in out:
             out.append(item)
@@ -118,13 +118,13 @@ def _values(values: Sequence[str] | None, option_name: str, fold: Any = None) ->
 # Languages adwatch detects; a store may also hold a hint a feed declared.
 KNOWN_LANGUAGES = ("en", "my", "th", "vi")
 
-# filter field -> (the option that sets it, what it names)
+# Filters field -> the field an error names (the CLI turns it into its option)
 _NAMED_FILTERS = {
-    "markets": ("--market", "market"),
-    "languages": ("--language", "language"),
-    "watchlists": ("--watchlist", "watchlist"),
-    "sources": ("--source", "source"),
-    "categories": ("--category", "category"),
+    "markets": "market",
+    "languages": "language",
+    "watchlists": "watchlist",
+    "sources": "source",
+    "categories": "category",
 }
 
 
@@ -137,7 +137,7 @@ def check_filter_names(
     called only when the store does not know a name, since reading the config costs
     more than these indexed look-ups). "No hits match" must mean no hits, not a typo.
     """
-    for field_name, (option, noun) in _NAMED_FILTERS.items():
+    for field_name, noun in _NAMED_FILTERS.items():
         values: tuple[str, ...] = getattr(filters, field_name)
         if field_name == "languages":
             values = tuple(v for v in values if v not in KNOWN_LANGUAGES)
@@ -151,7 +151,7 @@ def check_filter_names(
             if field_name == "languages":
                 known |= set(KNOWN_LANGUAGES)
             listed = ", ".join(sorted(known)[:30]) or "none yet"
-            raise UsageError(f"{option}: unknown {noun} {value!r} (known: {listed})")
+            raise UsageError(f"unknown {noun} {value!r} (known: {listed})", field=noun)
 
 
 # --- hits ---------------------------------------------------------------------------
@@ -275,9 +275,9 @@ def triage_hits(
     A hit already in `status` with no new note is left alone (nothing to log).
     The hit's `note` column keeps the latest note; every note stays in triage_log.
     """
-    status = _one_of(status, TRIAGE_STATUSES, "--status")
+    status = _one_of(status, TRIAGE_STATUSES, "status")
     if note is not None and not note.strip():
-        raise UsageError("--note: the note is empty")
+        raise UsageError("the note is empty", field="note")
     unique_ids = list(dict.fromkeys(ids))
     if not unique_ids:
         raise UsageError("triage: no hit ids given")
@@ -469,9 +469,9 @@ def hit_trends(
 ) -> Trends:
     """Hits per UTC day per `by` group over the last `days` days, busiest group first."""
     if by not in TREND_GROUPS:
-        raise UsageError(f"--by: expected one of {', '.join(TREND_GROUPS)}, got {by!r}")
+        raise UsageError(f"expected one of {', '.join(TREND_GROUPS)}, got {by!r}", field="by")
     if days < 1:
-        raise UsageError(f"--days: expected at least 1, got {days!r}")
+        raise UsageError(f"expected at least 1, got {days!r}", field="days")
     axis = day_range(days, until=now)
     counts = store.day_counts(by, day_bounds(axis), filters)
     rows = []

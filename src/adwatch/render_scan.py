@@ -31,6 +31,8 @@ def describe_outcome(outcome: SourceOutcome) -> str:
         return f"{name}: FAILED: {clean(outcome.error)}"
     if outcome.not_modified:
         return f"{name}: not modified"
+    if outcome.claimed_elsewhere:
+        return f"{name}: fetched by another scanner of this store"
     parts = [f"{outcome.entries} entries", f"{outcome.articles_new} new"]
     if outcome.articles_updated:
         parts.append(f"{outcome.articles_updated} updated")

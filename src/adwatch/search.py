@@ -50,24 +50,24 @@ _TITLE_GAP = "\n\n"  # between the title and the text when both are matched at o
 # --- the query ------------------------------------------------------------------------
 
 
-def parse_search(query: str, *, option_name: str = "search") -> rules.Node:
+def parse_search(query: str, *, field: str = "search") -> rules.Node:
     """Parse a search in the watchlist query language (see `adwatch.rules`).
 
     Plain words without any operator, quote or parenthesis are one phrase, like
     a watchlist term: `ma tuy` is the Vietnamese word "ma túy", not `ma` and
     `tuy` anywhere. Thai and Burmese put spaces between phrases, not inside
     words, so their words typed apart are ANDed instead. Raises QueryError
-    prefixed with `option_name`.
+    naming `field`.
     """
     text = query.strip()
     if not text:
-        raise UsageError(f"{option_name}: nothing to search for")
+        raise UsageError("nothing to search for", field=field)
     if not _OPERATORS.search(text):
         text = _plain_words(text.split())
     try:
         return rules.parse_query(text)
     except QueryError as exc:
-        raise QueryError(f"{option_name}: {exc}", position=exc.position) from exc
+        raise QueryError(str(exc), position=exc.position, field=field) from exc
 
 
 def _plain_words(words: list[str]) -> str:
@@ -150,9 +150,9 @@ def _matcher(watchlist: Watchlist) -> Matcher:
     return Matcher.build([watchlist])
 
 
-def compile_search(query: str, *, option_name: str = "search") -> Search:
+def compile_search(query: str, *, field: str = "search") -> Search:
     """The search `query` ready to find candidates and verify them."""
-    return Search(parse_search(query, option_name=option_name))
+    return Search(parse_search(query, field=field))
 
 
 @functools.lru_cache(maxsize=16)

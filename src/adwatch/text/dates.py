@@ -36,13 +36,11 @@ _RELATIVE = re.compile(r"^(\d{1,6})\s*([smhdw])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 
 
-def parse_when(
-    value: str, option_name: str, *, upper: bool = False, now: datetime | None = None
-) -> str:
+def parse_when(value: str, field: str, *, upper: bool = False, now: datetime | None = None) -> str:
     """`value` (ISO date or time, or an age like 90m, 24h, 7d, 2w) as an adwatch timestamp.
 
     With `upper`, a bare date means the end of that day, so `--until 2026-11-01`
-    includes the whole day. Raises UsageError naming `option_name`.
+    includes the whole day. Raises UsageError naming `field` (`since`, `until`).
     """
     text = value.strip()
     moment = now or datetime.now(UTC)
@@ -52,7 +50,7 @@ def parse_when(
         try:
             return iso_utc(moment - timedelta(seconds=seconds))
         except OverflowError:
-            raise UsageError(f"{option_name}: {value!r} reaches back before the year 1") from None
+            raise UsageError(f"{value!r} reaches back before the year 1", field=field) from None
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
@@ -62,8 +60,9 @@ def parse_when(
     except ValueError:
         pass
     raise UsageError(
-        f"{option_name}: expected an ISO date or time (2026-11-01, 2026-11-01T08:00) "
-        f"or an age (90m, 24h, 7d, 2w), got {value!r}"
+        "expected an ISO date or time (2026-11-01, 2026-11-01T08:00) "
+        f"or an age (90m, 24h, 7d, 2w), got {value!r}",
+        field=field,
     )
 
 
