@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 from hypothesis import settings
+from pg_fixtures import pg_url, store_location  # noqa: F401  (PostgreSQL; both engines)
 from pytest_httpserver import HTTPServer
 
 # The suite must give the same answer on every run: property tests draw the same

@@ -391,6 +391,48 @@ def rematch(
     )
 
 
+@app.command()
+def migrate(
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from", metavar="<store>", help="Store to copy: a SQLite file, or any store URL."
+        ),
+    ],
+    target: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            metavar="<store>",
+            help="Store to copy into, e.g. postgresql://…; created or upgraded first.",
+        ),
+    ],
+) -> None:
+    """Copy every table of a store into another (ids kept), e.g. SQLite into PostgreSQL.
+
+    Rows the target has already are skipped, so running it again copies only what is
+    new. Prints the rows copied per table.
+    """
+    from adwatch.migrate import migrate_store
+    from adwatch.render import stdout_console
+    from adwatch.store import open_store
+
+    with open_store(source, create=False) as source_store, open_store(target) as target_store:
+        copies = migrate_store(source_store, target_store)
+    console = stdout_console()
+    for copy in copies:
+        line = f"{copy.table}: {copy.copied} copied"
+        if copy.already_there:
+            line += f", {copy.already_there} already there"
+        console.print(line, markup=False, soft_wrap=True)
+    console.print(
+        f"copied {sum(c.copied for c in copies)} rows from {clean(source_store.location)} "
+        f"to {clean(target_store.location)}",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
 # --- the analyst's queries (issue #5) ------------------------------------------------
 
 
