@@ -109,3 +109,14 @@ class Interrupted(AdwatchError):
     def __init__(self, message: str, *, exit_code: int = 130) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def one_line(value: object, limit: int = 240) -> str:
+    """`value` (an exception: its type and message) as one line of at most `limit` characters.
+
+    Messages quote servers, parsers and drivers, whose text may span lines; a message
+    of ours is one line (what went wrong, then where).
+    """
+    text = f"{type(value).__name__}: {value}" if isinstance(value, BaseException) else str(value)
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"

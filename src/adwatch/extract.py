@@ -16,7 +16,7 @@ import json
 import re
 from typing import Any
 
-from adwatch.errors import ExtractError
+from adwatch.errors import ExtractError, one_line
 from adwatch.models import ExtractedPage, FeedEntry, FetchResult
 from adwatch.text.dates import parse_date
 from adwatch.text.encodings import decode_document, nfc
@@ -84,7 +84,7 @@ def extract_page(result: FetchResult) -> ExtractedPage:
             date_extraction_params=_DATE_PARAMETERS,
         )
     except (ValueError, TypeError) as exc:  # trafilatura raises these on pages it rejects
-        raise ExtractError(f"no article text found in {url} ({_one_line(str(exc))})") from exc
+        raise ExtractError(f"no article text found in {url} ({one_line(str(exc))})") from exc
     text = _tidy_text(str(_field(document, "text") or ""))
     if not text:
         raise ExtractError(f"no article text found in {url}")
@@ -94,7 +94,7 @@ def extract_page(result: FetchResult) -> ExtractedPage:
         tree = None  # the metadata lookups then fall back to trafilatura's
     return ExtractedPage(
         url=url,
-        title=nfc(_one_line(str(_field(document, "title") or "")) or _page_title(tree)),
+        title=nfc(_collapse(str(_field(document, "title") or "")) or _page_title(tree)),
         text=text,
         author=_page_author(tree) or _optional(_field(document, "author")),
         published_at=_published_at(tree, _field(document, "date")),
@@ -134,12 +134,8 @@ def _tidy_text(text: str) -> str:
     return nfc(_PARAGRAPH_BREAKS.sub("\n", text).strip())
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _optional(value: Any) -> str | None:
-    text = nfc(_one_line(str(value))) if value else ""
+    text = nfc(_collapse(str(value))) if value else ""
     return text or None
 
 
@@ -149,7 +145,7 @@ def _page_title(tree: Any) -> str:
     for xpath in ('//meta[@property="og:title"]/@content', "//title/text()", "//h1//text()"):
         found = [str(value) for value in tree.xpath(xpath) if str(value).strip()]
         if found:
-            return nfc(_one_line(found[0]))
+            return nfc(_collapse(found[0]))
     return ""
 
 
@@ -284,7 +280,7 @@ def _visible_date(tree: Any) -> str | None:
         marker = f"{element.tag} {element.get('class') or ''} {element.get('itemprop') or ''}"
         if not _DATE_CLASS.search(marker) or _in_furniture(element):
             continue
-        text = _one_line(element.text_content())
+        text = _collapse(element.text_content())
         if 6 <= len(text) <= 80:
             parsed = parse_date(text)
             if parsed:
@@ -297,3 +293,8 @@ def _in_furniture(element: Any) -> bool:
         if ancestor.tag in _PAGE_FURNITURE:
             return True
     return False
+
+
+def _collapse(text: str) -> str:
+    """Text with every run of whitespace (line breaks included) as one space."""
+    return " ".join(text.split())

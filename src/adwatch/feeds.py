@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from adwatch.errors import FeedError
+from adwatch.errors import FeedError, one_line
 from adwatch.models import FeedEntry, FetchResult, ParsedFeed
 from adwatch.text.dates import parse_date
 from adwatch.text.encodings import (
@@ -264,7 +264,7 @@ def parse_feed(result: FetchResult, *, max_entries: int = 200) -> ParsedFeed:
     )
     version = str(parsed.get("version") or "")
     if not version and not parsed.entries:
-        reason = _one_line(parsed.get("bozo_exception")) if parsed.get("bozo") else None
+        reason = one_line(parsed.get("bozo_exception")) if parsed.get("bozo") else None
         detail = f" ({reason})" if reason else ""
         raise FeedError(f"not a feed: no RSS or Atom structure {where}{detail}")
     feed_language = _language_tag(parsed.feed.get("language"))
@@ -274,7 +274,7 @@ def parse_feed(result: FetchResult, *, max_entries: int = 200) -> ParsedFeed:
         f"{unclosed} unclosed CDATA sections closed at the end of their element"
         if unclosed
         else None,
-        f"ill-formed feed: {_one_line(parsed.get('bozo_exception'))}"
+        f"ill-formed feed: {one_line(parsed.get('bozo_exception'))}"
         if parsed.get("bozo")
         else None,
         f"{linkless} entries without an http(s) link kept from the feed's text"
@@ -455,13 +455,6 @@ def _language_tag(value: Any) -> str | None:
     return primary if primary.isalpha() and 2 <= len(primary) <= 3 else None
 
 
-def _one_line(value: Any, limit: int = 240) -> str:
-    text = _collapse(
-        f"{type(value).__name__}: {value}" if isinstance(value, Exception) else str(value)
-    )
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 # ─── sitemaps ──────────────────────────────────────────────────────────────────────────────
 
 
@@ -495,7 +488,7 @@ def parse_sitemap(result: FetchResult, *, max_entries: int = 200) -> ParsedFeed:
     try:
         root = etree.fromstring(_as_utf8_xml(decoded), parser=parser)
     except etree.XMLSyntaxError as exc:
-        raise FeedError(f"not a sitemap: unreadable XML {where} ({_one_line(exc)})") from exc
+        raise FeedError(f"not a sitemap: unreadable XML {where} ({one_line(exc)})") from exc
     if root is None:
         raise FeedError(f"not a sitemap: unreadable XML {where}")
     root_name = etree.QName(root).localname

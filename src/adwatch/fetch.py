@@ -33,7 +33,7 @@ from urllib.request import url2pathname
 
 import httpx
 
-from adwatch.errors import FetchError
+from adwatch.errors import FetchError, one_line
 from adwatch.models import FetchResult, FetchSettings
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -134,7 +134,7 @@ class Fetcher:
             # A bad HTTP_PROXY, HTTPS_PROXY, ALL_PROXY or SSL_CERT_FILE in the environment;
             # FetchError keeps a proxy's password out of the message.
             raise FetchError(
-                f"cannot use the proxy or TLS settings of the environment: {_one_line(str(exc))}"
+                f"cannot use the proxy or TLS settings of the environment: {one_line(str(exc))}"
             ) from exc
         return self
 
@@ -360,7 +360,7 @@ class Fetcher:
     def _failure_from(self, exc: Exception) -> _Failure:
         """Return the one-line, classified form of an httpx exception."""
         timeout = float(self.settings.timeout)
-        reason = _one_line(str(exc)) or type(exc).__name__
+        reason = one_line(str(exc)) or type(exc).__name__
         if isinstance(exc, httpx.ConnectTimeout):
             return _Failure(f"cannot connect: timed out after {timeout} s", retry=True)
         if isinstance(exc, httpx.TimeoutException):
@@ -490,7 +490,7 @@ def _http_url(url: str) -> httpx.URL:
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
-        raise _Failure(f"invalid URL {url!r}: {_one_line(str(exc))}") from exc
+        raise _Failure(f"invalid URL {url!r}: {one_line(str(exc))}") from exc
     if not parsed.host:
         raise _Failure(f"invalid URL {url!r}: no host")
     return parsed
@@ -699,8 +699,3 @@ def _caused_by_tls(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
-
-
-def _one_line(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= 300 else line[:297] + "..."

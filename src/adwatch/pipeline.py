@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-import multiprocessing
 import os
 import signal
 import socket
@@ -49,6 +48,7 @@ from adwatch.models import (
 )
 from adwatch.store import Store, open_store
 from adwatch.text.dates import iso_utc, utc_now
+from adwatch.workers import worker_pool
 
 MAX_ENTRIES_PER_SOURCE = 200
 MAX_CHILD_SITEMAPS = 5
@@ -164,9 +164,6 @@ def _init_worker(watchlists: Sequence[Watchlist]) -> None:
     global _worker_matcher
     from adwatch.match import Matcher
 
-    # Ctrl-C reaches the whole process group: the scan process stops the pool
-    # itself, so a worker must not die with a traceback of its own.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_matcher = Matcher.build(watchlists)
 
 
@@ -296,39 +293,7 @@ def select_sources(
 
 
 def _pool(watchlists: Sequence[Watchlist]) -> ProcessPoolExecutor:
-    # forkserver, not fork: the scan may run beside threads (a test's HTTP server,
-    # httpx internals), and forking a threaded process can deadlock the child.
-    context = multiprocessing.get_context("forkserver")
-    # What the workers run, imported once in the forkserver and inherited by every worker
-    # it forks, instead of imported again by each. The default, ["__main__"], loads
-    # nothing on Python 3.11 when adwatch runs as a console script.
-    context.set_forkserver_preload(
-        [
-            "__main__",
-            "adwatch.pipeline",
-            "adwatch.extract",
-            "adwatch.feeds",
-            "adwatch.text.language",
-            "adwatch.match",
-            "adwatch.text.normalize",
-            "adwatch.urls",
-            # imported lazily by the modules above, so that the CLI never pays for them
-            "trafilatura",
-            "lxml.html",
-            "feedparser",
-            "langdetect.detector_factory",
-            "myanmartools",
-            "icu",
-            "nlpo3",
-            "pythainlp.corpus",
-        ]
-    )
-    return ProcessPoolExecutor(
-        max_workers=max(1, os.cpu_count() or 1),
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=(list(watchlists),),
-    )
+    return worker_pool(_init_worker, [list(watchlists)])
 
 
 @dataclass

@@ -20,6 +20,7 @@ from adwatch.match import ArticleMatches, Matcher
 from adwatch.models import HitChange, StoredText, Watchlist
 from adwatch.store import Store, open_store
 from adwatch.text.dates import utc_now
+from adwatch.workers import worker_pool
 
 CHUNK_SIZE = 50  # articles per task and per write transaction
 
@@ -66,9 +67,7 @@ def rematch(
             for rows in chunks:
                 _apply(store, _match_rows(matcher, rows), rows, scope, tally)
         else:
-            with ProcessPoolExecutor(
-                max_workers=workers, initializer=_init_worker, initargs=(selected,)
-            ) as pool:
+            with worker_pool(_init_worker, [selected], workers=workers) as pool:
                 _run_in_pool(pool, workers, chunks, store, scope, tally)
     return RematchReport(articles=tally.articles, changes=tally.changes())
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from adwatch import __version__
 from adwatch.export import open_output
@@ -29,6 +28,7 @@ from adwatch.query import (
 from adwatch.store import Store
 from adwatch.text.dates import iso_utc
 from adwatch.text.untrusted import strip_unsafe
+from adwatch.urls import is_http_url
 
 CHART_MIN_DAYS = 14  # a 24-hour digest still shows two weeks of context
 TOP_HITS = 25
@@ -202,12 +202,9 @@ def safe_link(url: str | None) -> str | None:
     if not url:
         return None
     try:
-        parts = urlsplit(url.strip())
+        return url.strip() if is_http_url(url) else None
     except ValueError:
         return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url.strip()
 
 
 def _describe_filters(filters: Filters) -> list[str]:
