@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -12,6 +13,40 @@ from pytest_httpserver import HTTPServer
 # and pass `--hypothesis-profile` to pytest.
 settings.register_profile("adwatch", derandomize=True, print_blob=True)
 settings.load_profile("adwatch")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # The way sqlite-utils reruns its suite under another setting: `--engine postgresql`
+    # runs every test that takes `store_at` on a fresh PostgreSQL database instead of a
+    # SQLite file (.ci/run runs the store-facing tests both ways).
+    parser.addoption(
+        "--engine",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the store engine of tests that use the store_at fixture",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: checks what only the SQLite engine has")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--engine") == "sqlite":
+        return
+    skip = pytest.mark.skip(reason="SQLite's own behaviour (file, FTS5, query planner)")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def store_at(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a test's store lives: a SQLite file, or with --engine postgresql a new database."""
+    if request.config.getoption("--engine") == "postgresql":
+        url: str = request.getfixturevalue("pg_url")
+        return url
+    return str(tmp_path / "adwatch.db")
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from store_sql import execute, value
+
 from adwatch.models import Article, Match, Source
 from adwatch.store import open_store
 from adwatch.text.dates import iso_utc
@@ -99,8 +101,9 @@ ARTICLES = [
 ]  # fmt: skip
 
 
-def fill_store(path: Path) -> list[Planted]:
-    """Save ARTICLES into a new store at `path`; return the planted hits in order."""
+def fill_store(path: str | Path) -> list[Planted]:
+    """Save ARTICLES into a new store at `path` (a file or a PostgreSQL URL); return the
+    planted hits in order."""
     planted: list[Planted] = []
     with open_store(path) as store:
         store.sync_sources(
@@ -117,28 +120,25 @@ def fill_store(path: Path) -> list[Planted]:
             saved = store.save_article(article, matches)
             for (_, watchlist, _, _, age, _), match in zip(specs, matches, strict=True):
                 found_at = iso_utc(NOW - age)
-                hit_id = store.db.execute(
+                hit_id = value(
+                    path,
                     "SELECT id FROM hits WHERE article_id = ? AND watchlist = ? AND start = ?",
                     [saved.article_id, watchlist, match.start],
-                ).fetchone()[0]
-                with store.db.conn:
-                    store.db.execute(
-                        "UPDATE hits SET found_at = ? WHERE id = ?", [found_at, hit_id]
-                    )
+                )
+                execute(path, "UPDATE hits SET found_at = ? WHERE id = ?", [found_at, hit_id])
                 planted.append(Planted(hit_id, saved.article_id, watchlist, found_at))
-        with store.db.conn:
-            # The regulator story was dismissed by an analyst.
-            store.db.execute(
-                "UPDATE hits SET status = 'dismissed' WHERE watchlist = 'regulator-fines'"
-            )
-            store.db.execute(
-                "UPDATE sources SET last_status = 500, last_error = 'HTTP 500 after 3 tries', "
-                "last_checked_at = ?, failures = 4, last_ok_at = ? WHERE name = 'mm-news'",
-                [iso_utc(NOW), iso_utc(NOW - timedelta(days=2))],
-            )
-            store.db.execute(
-                "UPDATE sources SET last_status = 200, last_checked_at = ?, last_ok_at = ? "
-                "WHERE name != 'mm-news'",
-                [iso_utc(NOW), iso_utc(NOW)],
-            )
+    # The regulator story was dismissed by an analyst; one source is failing.
+    execute(path, "UPDATE hits SET status = 'dismissed' WHERE watchlist = 'regulator-fines'")
+    execute(
+        path,
+        "UPDATE sources SET last_status = 500, last_error = 'HTTP 500 after 3 tries', "
+        "last_checked_at = ?, failures = 4, last_ok_at = ? WHERE name = 'mm-news'",
+        [iso_utc(NOW), iso_utc(NOW - timedelta(days=2))],
+    )
+    execute(
+        path,
+        "UPDATE sources SET last_status = 200, last_checked_at = ?, last_ok_at = ? "
+        "WHERE name != 'mm-news'",
+        [iso_utc(NOW), iso_utc(NOW)],
+    )
     return planted

@@ -21,10 +21,9 @@ from adwatch.text.untrusted import strip_unsafe
 
 
 @pytest.fixture
-def store_path(tmp_path: Path) -> Path:
-    path = tmp_path / "adwatch.db"
-    fill_store(path)
-    return path
+def store_path(store_at: str) -> str:
+    fill_store(store_at)
+    return store_at
 
 
 def export_to(store_path: Path, target: Path, fmt: str, filters: Filters = Filters()) -> int:  # noqa: B008

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 from query_fixtures import NOW, Planted, fill_store
+from store_sql import execute, rows
 
 from adwatch import query
 from adwatch.errors import QueryError, UsageError
@@ -18,13 +18,12 @@ from adwatch.store.base import HIT_COLUMNS
 from adwatch.text.dates import parse_when
 from adwatch.text.snippets import joined
 
-Planted_store = tuple[Path, list[Planted]]
+Planted_store = tuple[str, list[Planted]]
 
 
 @pytest.fixture
-def planted_store(tmp_path: Path) -> Planted_store:
-    path = tmp_path / "adwatch.db"
-    return path, fill_store(path)
+def planted_store(store_at: str) -> Planted_store:
+    return store_at, fill_store(store_at)
 
 
 def ids(store_path: Path, **options: object) -> list[int]:
@@ -176,6 +175,7 @@ def plan(store_path: Path, filters: Filters, *, limit: int | None = 50) -> str:
     return "\n".join(row[3] for row in rows)
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("options", "index"),
     [
@@ -202,6 +202,7 @@ def test_every_filter_is_answered_through_an_index(
     assert "SCAN h\n" not in text + "\n" and not text.startswith("SCAN h "), text
 
 
+@pytest.mark.sqlite_only
 def test_a_single_value_filter_gives_the_order_without_sorting(
     planted_store: Planted_store,
 ) -> None:
@@ -210,6 +211,7 @@ def test_a_single_value_filter_gives_the_order_without_sorting(
     assert "hits_market_found_at" in text and "TEMP B-TREE" not in text, text
 
 
+@pytest.mark.sqlite_only
 def test_no_filter_walks_the_time_index_for_export(planted_store: Planted_store) -> None:
     path, _ = planted_store
     text = plan(path, Filters(), limit=None)
@@ -261,9 +263,7 @@ def test_get_hit_falls_back_to_the_snippet_when_the_article_changed(
     planted_store: Planted_store,
 ) -> None:
     path, _ = planted_store
-    db = sqlite_utils.Database(path)
-    db.execute("UPDATE articles SET text = 'rewritten' WHERE id = 1")
-    db.conn.commit()
+    execute(path, "UPDATE articles SET text = 'rewritten' WHERE id = 1")
     with open_store(path, create=False) as store:
         detail = query.get_hit(store, 1)
     assert detail.context.match == "โฆษณาหลอกลวง"
@@ -300,8 +300,9 @@ def test_triage_updates_status_and_logs_every_change_with_notes(
         ("ana", "new", "reviewing", "checking"),
         ("bo", "reviewing", "escalated", "sent to policy"),
     ]
-    row = sqlite_utils.Database(path).execute("SELECT status, note FROM hits WHERE id = 1")
-    assert row.fetchone() == ("escalated", "sent to policy")
+    assert rows(path, "SELECT status, note FROM hits WHERE id = 1") == [
+        {"status": "escalated", "note": "sent to policy"}
+    ]
 
 
 def test_triage_records_the_os_user_when_no_one_is_named(planted_store: Planted_store) -> None:
@@ -373,6 +374,7 @@ def test_search_results_come_newest_stored_first_with_the_match_highlighted(
     assert results[1].hits == 3
 
 
+@pytest.mark.sqlite_only
 def test_search_filters_and_raw_fts(planted_store: Planted_store) -> None:
     path, _ = planted_store
     assert search(path, "ad", filters=make_filters(market=["TH"])) == [4]

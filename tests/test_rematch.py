@@ -4,7 +4,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import sqlite_utils
+from store_sql import execute, rows, value
 
 from adwatch.errors import LockHeld, StoreError, UsageError
 from adwatch.match import Matcher
@@ -39,9 +39,9 @@ def _article(number: int, language: str, *, fetched_at: str = "2026-11-01T00:00:
 
 
 @pytest.fixture
-def store_path(tmp_path: Path) -> Path:
+def store_path(store_at: str) -> str:
     """A store with three articles, matched with the first version of the watchlists."""
-    path = tmp_path / "adwatch.db"
+    path = store_at
     first = [_watchlist("scam-ads", "scam ad", "โฆษณาหลอกลวง"), _watchlist("old", "crypto")]
     matcher = Matcher.build(first)
     with open_store(path) as store:
@@ -52,27 +52,18 @@ def store_path(tmp_path: Path) -> Path:
     return path
 
 
-def _hits(path: Path) -> set[tuple[int, str, str, str]]:
-    db = sqlite_utils.Database(path)
-    try:
-        return {
-            (row["article_id"], row["watchlist"], row["term"], row["status"])
-            for row in db.query("SELECT * FROM hits")
-        }
-    finally:
-        db.close()
+def _hits(path: str | Path) -> set[tuple[int, str, str, str]]:
+    return {
+        (row["article_id"], row["watchlist"], row["term"], row["status"])
+        for row in rows(path, "SELECT * FROM hits")
+    }
 
 
-def _triage(path: Path, term: str, *, status: str = "new", note: str | None = None) -> None:
-    db = sqlite_utils.Database(path)
-    try:
-        with db.conn:
-            db.execute("UPDATE hits SET status = ?, note = ? WHERE term = ?", [status, note, term])
-    finally:
-        db.close()
+def _triage(path: str | Path, term: str, *, status: str = "new", note: str | None = None) -> None:
+    execute(path, "UPDATE hits SET status = ?, note = ? WHERE term = ?", [status, note, term])
 
 
-def test_the_fixture_store_has_the_first_hits(store_path: Path) -> None:
+def test_the_fixture_store_has_the_first_hits(store_path: str) -> None:
     assert _hits(store_path) == {
         (1, "scam-ads", "scam ad", "new"),
         (1, "old", "crypto", "new"),
@@ -80,7 +71,7 @@ def test_the_fixture_store_has_the_first_hits(store_path: Path) -> None:
     }
 
 
-def test_rematch_adds_new_hits_and_removes_stale_ones(store_path: Path) -> None:
+def test_rematch_adds_new_hits_and_removes_stale_ones(store_path: str) -> None:
     now = [
         _watchlist("scam-ads", "scam ad", "quảng cáo lừa đảo"),  # Thai term dropped
         _watchlist("gambling", "พนันออนไลน์"),
@@ -100,11 +91,9 @@ def test_rematch_adds_new_hits_and_removes_stale_ones(store_path: Path) -> None:
     }
 
 
-def test_new_hits_carry_article_details(store_path: Path) -> None:
+def test_new_hits_carry_article_details(store_path: str) -> None:
     rematch(store_path, [_watchlist("gambling", "พนันออนไลน์")], workers=1)
-    db = sqlite_utils.Database(store_path)
-    [row] = list(db.query("SELECT * FROM hits WHERE watchlist = 'gambling'"))
-    db.close()
+    [row] = rows(store_path, "SELECT * FROM hits WHERE watchlist = 'gambling'")
     assert (row["market"], row["language"], row["source"], row["status"]) == (
         "TH",
         "th",
@@ -116,7 +105,7 @@ def test_new_hits_carry_article_details(store_path: Path) -> None:
     assert row["found_at"].endswith("Z") and row["note"] is None
 
 
-def test_triaged_hits_that_no_longer_match_are_kept(store_path: Path) -> None:
+def test_triaged_hits_that_no_longer_match_are_kept(store_path: str) -> None:
     _triage(store_path, "โฆษณาหลอกลวง", status="escalated")
     _triage(store_path, "crypto", note="check with policy")
     report = rematch(store_path, [_watchlist("scam-ads", "scam ad")], workers=1)
@@ -131,29 +120,27 @@ def test_triaged_hits_that_no_longer_match_are_kept(store_path: Path) -> None:
     }
 
 
-def test_an_empty_note_is_not_triage(store_path: Path) -> None:
+def test_an_empty_note_is_not_triage(store_path: str) -> None:
     _triage(store_path, "crypto", note="")
     rematch(store_path, [_watchlist("scam-ads", "scam ad", "โฆษณาหลอกลวง")], workers=1)
     assert (1, "old", "crypto", "new") not in _hits(store_path)
 
 
-def test_hits_found_again_keep_their_id_and_status(store_path: Path) -> None:
+def test_hits_found_again_keep_their_id_and_status(store_path: str) -> None:
     _triage(store_path, "scam ad", status="reviewing")
-    db = sqlite_utils.Database(store_path)
-    before = list(db.query("SELECT id, found_at FROM hits WHERE term = 'scam ad'"))
-    db.close()
+    before = rows(store_path, "SELECT id, found_at FROM hits WHERE term = 'scam ad'")
     changed = _watchlist("scam-ads", "scam ad", "โฆษณาหลอกลวง")
     critical = Watchlist(**{**changed.__dict__, "severity": "critical"})
     report = rematch(store_path, [critical, _watchlist("old", "crypto")], workers=1)
     assert all(c.added == c.removed == 0 for c in report.changes)
-    db = sqlite_utils.Database(store_path)
-    after = list(db.query("SELECT id, found_at, status, severity FROM hits WHERE term = 'scam ad'"))
-    db.close()
+    after = rows(
+        store_path, "SELECT id, found_at, status, severity FROM hits WHERE term = 'scam ad'"
+    )
     assert [(r["id"], r["found_at"]) for r in after] == [(r["id"], r["found_at"]) for r in before]
     assert (after[0]["status"], after[0]["severity"]) == ("reviewing", "critical")
 
 
-def test_only_leaves_other_watchlists_alone(store_path: Path) -> None:
+def test_only_leaves_other_watchlists_alone(store_path: str) -> None:
     now = [_watchlist("scam-ads", "scam ad"), _watchlist("gambling", "พนันออนไลน์")]
     report = rematch(store_path, now, only=["gambling"], workers=1)
     assert report.changes == [RematchChange("gambling", added=1, removed=0, kept_triaged=0)]
@@ -166,12 +153,12 @@ def test_only_leaves_other_watchlists_alone(store_path: Path) -> None:
     }
 
 
-def test_only_names_a_configured_watchlist(store_path: Path) -> None:
+def test_only_names_a_configured_watchlist(store_path: str) -> None:
     with pytest.raises(UsageError, match="'nope'"):
         rematch(store_path, [_watchlist("scam-ads", "scam ad")], only=["nope"], workers=1)
 
 
-def test_since_limits_the_articles(store_path: Path) -> None:
+def test_since_limits_the_articles(store_path: str) -> None:
     report = rematch(
         store_path,
         [_watchlist("gambling", "พนันออนไลน์", "scam ad")],
@@ -186,7 +173,7 @@ def test_since_limits_the_articles(store_path: Path) -> None:
     assert (2, "gambling", "พนันออนไลน์", "new") in hits
 
 
-def test_worker_processes_give_the_same_result(store_path: Path, tmp_path: Path) -> None:
+def test_worker_processes_give_the_same_result(store_path: str, tmp_path: Path) -> None:
     now = [
         _watchlist("scam-ads", "scam ad", "quảng cáo lừa đảo"),
         _watchlist("gambling", "พนันออนไลน์"),
@@ -200,8 +187,8 @@ def test_worker_processes_give_the_same_result(store_path: Path, tmp_path: Path)
     }
 
 
-def test_rematch_streams_more_articles_than_one_chunk(tmp_path: Path) -> None:
-    path = tmp_path / "big.db"
+def test_rematch_streams_more_articles_than_one_chunk(store_at: str) -> None:
+    path = store_at
     with open_store(path) as store:
         for number in range(1, 131):
             store.save_article(_article(number, "en"), [])
@@ -211,7 +198,8 @@ def test_rematch_streams_more_articles_than_one_chunk(tmp_path: Path) -> None:
     assert len(_hits(path)) == 130
 
 
-def test_rematch_waits_for_no_scan(store_path: Path) -> None:
+@pytest.mark.sqlite_only
+def test_rematch_waits_for_no_scan(store_path: str) -> None:
     with scan_lock(store_path), pytest.raises(LockHeld):
         rematch(store_path, [_watchlist("scam-ads", "scam ad")], workers=1)
 
@@ -221,10 +209,10 @@ def test_rematch_needs_an_existing_store(tmp_path: Path) -> None:
         rematch(tmp_path / "missing.db", [], workers=1)
 
 
-def test_rematch_trims_an_old_flood_of_hits_to_the_cap_and_keeps_the_total(tmp_path: Path) -> None:
+def test_rematch_trims_an_old_flood_of_hits_to_the_cap_and_keeps_the_total(store_at: str) -> None:
     # A store from before the cap: one page, 300 hits of one watchlist, plus a
     # shorter term at the same place as a longer one (two rows for one place).
-    path = tmp_path / "adwatch.db"
+    path = store_at
     text = "Warning: " + " ".join(["another scam ad here."] * 300)
     article = replace(_article(1, "en"), text=text)
     flood = _watchlist("scam-ads", "scam ad", "scam")
@@ -234,13 +222,13 @@ def test_rematch_trims_an_old_flood_of_hits_to_the_cap_and_keeps_the_total(tmp_p
     ] + Matcher.build([flood]).match(text, market="TH", language="en")
     with open_store(path) as store:
         store.save_article(article, old_matches)
-    assert sqlite_utils.Database(path)["hits"].count == 600
+    assert value(path, "SELECT COUNT(*) FROM hits") == 600
 
     report = rematch(path, [flood], workers=1)
-    db = sqlite_utils.Database(path)
     assert report.changes == [RematchChange("scam-ads", 0, 575, 0)]
-    assert db["hits"].count == 25
-    assert {row["term"] for row in db["hits"].rows} == {"scam ad"}  # the longest per place
-    assert list(db["hit_totals"].rows) == [
+    assert value(path, "SELECT COUNT(*) FROM hits") == 25
+    terms = {row["term"] for row in rows(path, "SELECT term FROM hits")}
+    assert terms == {"scam ad"}  # the longest per place
+    assert rows(path, "SELECT * FROM hit_totals") == [
         {"article_id": 1, "watchlist": "scam-ads", "total": 300, "kept": 25}
     ]

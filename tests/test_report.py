@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from query_fixtures import NOW, fill_store
+from store_sql import execute
 
 from adwatch import report
 from adwatch.query import TrendRow, Trends, make_filters
@@ -20,8 +21,8 @@ from adwatch.store import open_store
 
 
 @pytest.fixture
-def data(tmp_path: Path) -> ReportData:
-    path = tmp_path / "adwatch.db"
+def data(store_at: str) -> ReportData:
+    path = store_at
     fill_store(path)
     with open_store(path, create=False) as store:
         return build_report(store, make_filters(since="14d"))
@@ -57,12 +58,11 @@ def test_the_period_numbers(data: ReportData) -> None:
     assert [s.name for s in data.failed_sources] == ["mm-news"]
 
 
-def test_top_hits_are_escalated_or_critical_with_safe_links(tmp_path: Path) -> None:
-    path = tmp_path / "adwatch.db"
+def test_top_hits_are_escalated_or_critical_with_safe_links(store_at: str) -> None:
+    path = store_at
     fill_store(path)
+    execute(path, "UPDATE hits SET status = 'escalated' WHERE id = 8")
     with open_store(path, create=False) as store:
-        store.db.execute("UPDATE hits SET status = 'escalated' WHERE id = 8")
-        store.db.conn.commit()
         data = build_report(store, make_filters(since="40d"))
     top = {t.hit.id: t for t in data.top_hits}
     assert list(top) == [8, 3, 6, 5]  # escalated first, then critical, newest first
@@ -214,8 +214,8 @@ def test_the_report_renders_in_headless_chromium(
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
 
 
-def test_report_period_defaults_to_the_last_day(tmp_path: Path) -> None:
-    path = tmp_path / "adwatch.db"
+def test_report_period_defaults_to_the_last_day(store_at: str) -> None:
+    path = store_at
     fill_store(path)
     with open_store(path, create=False) as store:
         data = build_report(store, make_filters(), now=NOW + timedelta(minutes=1))

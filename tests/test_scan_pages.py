@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 from pytest_httpserver import HTTPServer
 from scan_site import article_html, rss
+from store_sql import StoreView, execute
 from typer.testing import CliRunner
 
 from adwatch.cli import app
@@ -31,8 +31,8 @@ watchlists:
 """
 
 
-def write_config(path: Path, server: HTTPServer, *routes: str) -> Path:
-    lines = ["version: 1", "store: adwatch.db", "fetch: {timeout: 2}"]
+def write_config(path: Path, server: HTTPServer, *routes: str, store: str = "adwatch.db") -> Path:
+    lines = ["version: 1", f"store: '{store}'", "fetch: {timeout: 2}"]
     lines += ["markets:", "  TH: {name: Thailand, languages: [th, en]}", "sources:"]
     for number, route in enumerate(routes):
         lines.append(f"  - {{name: src-{number}, url: '{server.url_for(route)}', market: TH}}")
@@ -45,15 +45,17 @@ def scan(config: Path, *args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def make_due(db: sqlite_utils.Database) -> None:
+def make_due(db: StoreView) -> None:
     """Pretend the retry delay has passed (a scan an hour later)."""
-    db.execute("UPDATE articles SET page_retry_at = '2000-01-01T00:00:00Z'"
-               " WHERE page_retry_at IS NOT NULL")  # fmt: skip
-    db.conn.commit()
+    execute(
+        db.location,
+        "UPDATE articles SET page_retry_at = '2000-01-01T00:00:00Z'"
+        " WHERE page_retry_at IS NOT NULL",
+    )
 
 
 def test_a_page_that_failed_is_retried_and_replaces_the_feed_text(
-    site: HTTPServer, tmp_path: Path
+    site: HTTPServer, tmp_path: Path, store_at: str
 ) -> None:
     feed = rss([{
         "title": "Police warn of fake ads",
@@ -62,11 +64,11 @@ def test_a_page_that_failed_is_retried_and_replaces_the_feed_text(
     }])  # fmt: skip
     site.expect_request("/feed.xml").respond_with_data(feed, content_type="application/rss+xml")
     site.expect_request("/story.html").respond_with_data("gone", status=404)
-    config = write_config(tmp_path / "feeds.yaml", site, "/feed.xml")
+    config = write_config(tmp_path / "feeds.yaml", site, "/feed.xml", store=store_at)
     code, _, err = scan(config, "--quiet")
     assert code == 0, err  # one failed page of one is not a failed source
 
-    db = sqlite_utils.Database(tmp_path / "adwatch.db")
+    db = StoreView(store_at)
     article = next(db["articles"].rows)
     assert article["extractor"] == "feed-summary"
     assert article["page_attempts"] == 1 and article["page_error"] == "HTTP 404"
@@ -102,12 +104,14 @@ def test_a_page_that_failed_is_retried_and_replaces_the_feed_text(
     assert hits["scam ad"]["status"] == "escalated"  # the triaged hit is kept
 
 
-def test_retries_back_off_and_stop_after_the_last_try(site: HTTPServer, tmp_path: Path) -> None:
+def test_retries_back_off_and_stop_after_the_last_try(
+    site: HTTPServer, tmp_path: Path, store_at: str
+) -> None:
     feed = rss([{"title": "A scam ad story", "link": site.url_for("/down.html")}])
     site.expect_request("/feed.xml").respond_with_data(feed, content_type="application/rss+xml")
     site.expect_request("/down.html").respond_with_data("busy", status=503)
-    config = write_config(tmp_path / "feeds.yaml", site, "/feed.xml")
-    db = sqlite_utils.Database(tmp_path / "adwatch.db")
+    config = write_config(tmp_path / "feeds.yaml", site, "/feed.xml", store=store_at)
+    db = StoreView(store_at)
     delays = []
     for attempt in range(1, PAGE_TRIES + 2):
         scan(config, "--quiet")
@@ -126,7 +130,7 @@ def test_retries_back_off_and_stop_after_the_last_try(site: HTTPServer, tmp_path
 
 
 def test_a_source_whose_pages_mostly_fail_is_reported_and_exits_3(
-    site: HTTPServer, tmp_path: Path
+    site: HTTPServer, tmp_path: Path, store_at: str
 ) -> None:
     items = [{"title": f"Story {n} on a scam ad", "link": site.url_for(f"/p/{n}.html")} for n in range(6)]  # fmt: skip
     site.expect_request("/feed.xml").respond_with_data(rss(items), content_type="application/rss+xml")  # fmt: skip
@@ -137,14 +141,14 @@ def test_a_source_whose_pages_mostly_fail_is_reported_and_exits_3(
             )
         else:
             site.expect_request(f"/p/{n}.html").respond_with_data("forbidden", status=403)
-    config = write_config(tmp_path / "feeds.yaml", site, "/feed.xml")
+    config = write_config(tmp_path / "feeds.yaml", site, "/feed.xml", store=store_at)
     code, out, err = scan(config)
     assert code == 3
     assert "adwatch: source src-0: FAILED: 5 of 6 article pages failed: HTTP 403" in err
     assert "Traceback" not in err
     assert "5 of 6 article pages failed" in " ".join(out.split())  # and the run summary
 
-    db = sqlite_utils.Database(tmp_path / "adwatch.db")
+    db = StoreView(store_at)
     assert db["articles"].count == 6  # nothing missed: five kept from the feed text
     run = next(db["runs"].rows)
     details = json.loads(run["details"])
@@ -167,7 +171,7 @@ def test_a_source_whose_pages_mostly_fail_is_reported_and_exits_3(
 
 
 def test_entries_without_links_are_stored_from_the_feed_and_not_fetched(
-    site: HTTPServer, tmp_path: Path
+    site: HTTPServer, tmp_path: Path, store_at: str
 ) -> None:
     body = (
         '<?xml version="1.0" encoding="windows-874"?><rss version="2.0"><channel><title>t</title>'
@@ -176,11 +180,11 @@ def test_entries_without_links_are_stored_from_the_feed_and_not_fetched(
         "</channel></rss>"
     ).encode("cp874")
     site.expect_request("/tis.xml").respond_with_data(body, content_type="text/xml")
-    config = write_config(tmp_path / "feeds.yaml", site, "/tis.xml")
+    config = write_config(tmp_path / "feeds.yaml", site, "/tis.xml", store=store_at)
     code, out, err = scan(config, "--json")
     assert code == 0, err
     assert json.loads(out)["sources"][0]["pages"] == 0
-    db = sqlite_utils.Database(tmp_path / "adwatch.db")
+    db = StoreView(store_at)
     rows = list(db["articles"].rows)
     assert len(rows) == 2 and all(r["extractor"] == "feed-summary" for r in rows)
     assert all(r["page_retry_at"] is None for r in rows)  # nothing to retry
@@ -194,7 +198,7 @@ def test_entries_without_links_are_stored_from_the_feed_and_not_fetched(
 
 
 def test_a_page_repeating_a_term_keeps_a_capped_number_of_hits_and_the_total(
-    site: HTTPServer, tmp_path: Path
+    site: HTTPServer, tmp_path: Path, store_at: str
 ) -> None:
     body = "\n".join(f"Paragraph {n}: another scam ad was reported." for n in range(400))
     feed = rss([{"title": "Flood", "link": site.url_for("/flood.html")}])
@@ -202,24 +206,24 @@ def test_a_page_repeating_a_term_keeps_a_capped_number_of_hits_and_the_total(
     site.expect_request("/flood.html").respond_with_data(
         article_html("Flood", body, lang="en"), content_type="text/html"
     )
-    config = write_config(tmp_path / "feeds.yaml", site, "/feed.xml")
+    config = write_config(tmp_path / "feeds.yaml", site, "/feed.xml", store=store_at)
     assert scan(config, "--quiet")[0] == 0
-    db = sqlite_utils.Database(tmp_path / "adwatch.db")
+    db = StoreView(store_at)
     assert db["hits"].count == 25
     total = next(db["hit_totals"].rows)
     assert total["watchlist"] == "scam-ads" and total["kept"] == 25 and total["total"] >= 400
 
 
 def test_terminal_escapes_and_bidi_overrides_never_reach_the_store(
-    site: HTTPServer, tmp_path: Path
+    site: HTTPServer, tmp_path: Path, store_at: str
 ) -> None:
     title = "Scam ad \x1b]0;pwned\x07alert\x1b[2J \u202eevil\u2066 x\u200f"
     feed = rss([{"title": title, "link": site.url_for("/s.html"), "description": "scam ad"}])
     site.expect_request("/feed.xml").respond_with_data(feed, content_type="application/rss+xml")
     site.expect_request("/s.html").respond_with_data("no", status=404)
-    config = write_config(tmp_path / "feeds.yaml", site, "/feed.xml")
+    config = write_config(tmp_path / "feeds.yaml", site, "/feed.xml", store=store_at)
     assert scan(config, "--quiet")[0] == 0
-    db = sqlite_utils.Database(tmp_path / "adwatch.db")
+    db = StoreView(store_at)
     stored = next(db["articles"].rows)
     assert stored["title"] == "Scam ad ]0;pwnedalert[2J evil x"
     for fmt in ("csv", "json"):
@@ -270,7 +274,7 @@ def _slow_site(site: HTTPServer, count: int) -> None:
         site.expect_request(f"/slow/{n}.html").respond_with_handler(slow_page)
 
 
-def _start_scan(config: Path) -> tuple[subprocess.Popen[bytes], Path]:
+def _start_scan(config: Path, store: str) -> tuple[subprocess.Popen[bytes], str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "adwatch", "--config", str(config), "scan", "--quiet"],
         stdout=subprocess.PIPE,
@@ -278,12 +282,12 @@ def _start_scan(config: Path) -> tuple[subprocess.Popen[bytes], Path]:
         env={**os.environ, "NO_PROXY": "127.0.0.1"},
         start_new_session=True,
     )
-    db_path = config.parent / "adwatch.db"
+    db_path = store
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         time.sleep(0.2)
         try:
-            stored = sqlite_utils.Database(db_path).execute("SELECT count(*) FROM articles")
+            stored = StoreView(db_path).execute("SELECT count(*) FROM articles")
             if stored.fetchone()[0] >= 3:
                 break
         except Exception:  # the store is not there yet
@@ -293,11 +297,11 @@ def _start_scan(config: Path) -> tuple[subprocess.Popen[bytes], Path]:
 
 @pytest.mark.parametrize(("how", "code"), [("SIGTERM", 143), ("SIGINT", 130)])
 def test_a_signal_stops_the_scan_with_one_line_no_process_left_and_true_counts(
-    site: HTTPServer, tmp_path: Path, how: str, code: int
+    site: HTTPServer, tmp_path: Path, store_at: str, how: str, code: int
 ) -> None:
     _slow_site(site, 40)
-    config = write_config(tmp_path / "feeds.yaml", site, "/feed.xml")
-    process, db_path = _start_scan(config)
+    config = write_config(tmp_path / "feeds.yaml", site, "/feed.xml", store=store_at)
+    process, db_path = _start_scan(config, store_at)
     helpers = _descendants(process.pid)
     assert helpers, "the scan runs a worker pool"
     if how == "SIGTERM":
@@ -313,7 +317,7 @@ def test_a_signal_stops_the_scan_with_one_line_no_process_left_and_true_counts(
         time.sleep(0.1)
     assert not [pid for pid in helpers if _alive(pid)]
 
-    db = sqlite_utils.Database(db_path)
+    db = StoreView(db_path)
     run = next(db["runs"].rows)
     stored = db["articles"].count
     assert run["status"] == "interrupted" and run["finished_at"]
