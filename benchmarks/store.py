@@ -174,7 +174,8 @@ def generate(path: Path, *, articles: int, hits: int, seed: int = 7) -> None:
     triggers = [
         row[0]
         for row in conn.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'articles'"
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'articles' "
+            "AND name IN ('articles_ai', 'articles_ad', 'articles_au')"
         )
     ]
     for name in ("articles_ai", "articles_ad", "articles_au"):

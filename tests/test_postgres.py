@@ -489,6 +489,28 @@ def test_the_text_filter_keeps_only_hits_of_verified_articles(store: PostgresSto
     assert len(list(store.iter_hits(Filters(text="ngo doc")))) == 2
 
 
+def test_the_text_filter_with_other_filters_verifies_only_their_articles(
+    store: PostgresStore,
+) -> None:
+    store.sync_sources([Source("vn-news", "https://vn.example/rss", "VN", "vi")])
+    for number in (1, 2):
+        article = _article(number, text="Ngộ độc vì quảng cáo lừa đảo.")
+        store.save_article(article, [_match(article, "quảng cáo lừa đảo", f"list-{number}")])
+    hits = list(store.iter_hits(Filters(text="ngo doc", watchlists=("list-2",))))
+    assert [(hit.article_id, hit.watchlist) for hit in hits] == [(2, "list-2")]
+    assert store.count_hits(Filters(text="ngo doc", watchlists=("list-1", "list-2"))) == (2, 2)
+
+
+def test_a_write_is_seen_by_the_next_text_filter(store: PostgresStore) -> None:
+    store.sync_sources([Source("vn-news", "https://vn.example/rss", "VN", "vi")])
+    first = _article(1, text="Ngộ độc vì quảng cáo lừa đảo.")
+    store.save_article(first, [_match(first, "quảng cáo lừa đảo")])
+    assert store.count_hits(Filters(text="ngo doc")) == (1, 1)
+    second = _article(2, text="Lại ngộ độc, lại quảng cáo lừa đảo.")
+    store.save_article(second, [_match(second, "quảng cáo lừa đảo")])
+    assert store.count_hits(Filters(text="ngo doc")) == (2, 2)
+
+
 # --- migrate --------------------------------------------------------------------------------
 
 

@@ -3,8 +3,8 @@
 `adwatch.search` says what a matching article must contain (`needs`). Here each
 piece becomes a LIKE that a GIN trigram index answers (pg_schema.py): Thai and
 Burmese pieces against `title` and `text` as stored, other pieces against
-`adwatch_folded(title, text)`, the article's Latin-script words folded and
-separated by single spaces, so `% ngo doc %` finds "Ngộ độc" as whole words. AND
+`articles.folded`, the article's Latin-script words folded and separated by
+single spaces, so `% ngo doc %` finds "Ngộ độc" as whole words. AND
 and OR become AND and OR: the planner combines the index scans itself.
 
 PostgreSQL cannot call adwatch's matcher inside a statement, so the `--text`
@@ -50,6 +50,6 @@ def _piece_condition(piece: Piece, alias: str) -> tuple[str, list[Any]]:
     # The pattern is computed by the database's own folding, so query and index
     # agree; it is a constant by the time the planner looks for an index.
     return (
-        f"adwatch_folded({alias}.title, {alias}.text) LIKE adwatch_word_pattern(?, ?)",
+        f"{alias}.folded LIKE adwatch_word_pattern(?, ?)",
         [piece.text, piece.prefix],
     )
