@@ -165,3 +165,32 @@ def test_a_vietnamese_article_quoting_english_later_is_vietnamese() -> None:
     vietnamese = "Bộ Công an cảnh báo người dân về quảng cáo lừa đảo đầu tư trên mạng xã hội. " * 8
     english = "The police said the scam adverts were paid for with stolen cards. " * 30
     assert detect_language(f"{vietnamese}\n{english}") == "vi"
+
+
+_LAZY_PROBE = """
+import sys
+from adwatch.pipeline import _pool
+
+pool = _pool([])
+pool.shutdown()
+print("multiprocessing.resource_tracker" in sys.modules)
+"""
+
+
+def test_a_scan_with_no_cpu_work_starts_no_worker_processes() -> None:
+    """A cron re-run where every feed answers 304 never starts the pool (LazyPool)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _LAZY_PROBE], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
+def test_the_cli_imports_no_rich_until_it_prints_a_table() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, adwatch.cli; print('rich' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stdout.strip() == "False", done.stderr

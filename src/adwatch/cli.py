@@ -22,7 +22,7 @@ from typer.core import TyperGroup
 
 from adwatch import __version__
 from adwatch.errors import AdwatchError
-from adwatch.render import clean, stderr_console
+from adwatch.text.untrusted import terminal_line as clean
 
 if TYPE_CHECKING:
     from adwatch.models import Filters
@@ -84,6 +84,13 @@ class State:
     config: Path | None
     db: str | None
     debug: bool
+
+
+def stderr_console() -> Any:
+    """rich's console on stderr, imported when something is printed there."""
+    from adwatch.render import stderr_console as console
+
+    return console()
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -308,30 +315,33 @@ def scan(
 
     from adwatch.config import load_config
     from adwatch.pipeline import run_scan
-    from adwatch.render import stdout_console
-    from adwatch.render_scan import ScanReporter, describe_outcome, describe_summary
 
     state = _state(ctx)
     config = load_config(state.config, db=state.db)
     for warning in () if quiet else config.warnings:  # --quiet: silent unless a source fails
         stderr_console().print(f"adwatch: warning: {clean(warning)}", markup=False)
-    console = stdout_console()
-    live = console.is_terminal and not quiet and not json_output
-    with ScanReporter(
-        console, live=live, verbose=not live and not quiet and not json_output
-    ) as shown:
-        summary = run_scan(
-            config,
-            markets=market or (),
-            sources=source or (),
-            articles=not no_articles,
-            on_event=shown,
-        )
+    scan_options: dict[str, Any] = {
+        "markets": market or (),
+        "sources": source or (),
+        "articles": not no_articles,
+    }
+    if quiet or json_output:
+        # Nothing to show while it runs: cron's quiet re-run never imports rich.
+        summary = run_scan(config, **scan_options)
+    else:
+        from adwatch.render import stdout_console
+        from adwatch.render_scan import ScanReporter, describe_summary
+
+        console = stdout_console()
+        live = console.is_terminal
+        with ScanReporter(console, live=live, verbose=not live) as shown:
+            summary = run_scan(config, **scan_options, on_event=shown)
+        console.print(describe_summary(summary), markup=False)
     if json_output:
         typer.echo(_json(summary.as_dict(), indent=2))
-    elif not quiet:
-        console.print(describe_summary(summary), markup=False)
     if summary.failed:
+        from adwatch.render_scan import describe_outcome
+
         errors = stderr_console()
         for outcome in summary.failed:
             errors.print(f"adwatch: source {describe_outcome(outcome)}", markup=False)

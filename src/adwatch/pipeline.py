@@ -19,7 +19,7 @@ import signal
 import socket
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -48,7 +48,7 @@ from adwatch.models import (
 )
 from adwatch.store import Store, open_store
 from adwatch.text.dates import iso_utc, utc_now
-from adwatch.workers import worker_pool
+from adwatch.workers import LazyPool
 
 MAX_ENTRIES_PER_SOURCE = 200
 MAX_CHILD_SITEMAPS = 5
@@ -292,8 +292,8 @@ def select_sources(
     return list(chosen)
 
 
-def _pool(watchlists: Sequence[Watchlist]) -> ProcessPoolExecutor:
-    return worker_pool(_init_worker, [list(watchlists)])
+def _pool(watchlists: Sequence[Watchlist]) -> LazyPool:
+    return LazyPool(_init_worker, [list(watchlists)])
 
 
 @dataclass

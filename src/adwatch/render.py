@@ -24,7 +24,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.segment import Segment
 from rich.text import Text
 
-from adwatch.text.untrusted import strip_unsafe
+from adwatch.text.untrusted import terminal_line
 from adwatch.text.width import ELLIPSIS, display_width, truncation_end, wrap_spans
 
 if TYPE_CHECKING:
@@ -44,9 +44,7 @@ if TYPE_CHECKING:
 
 def clean(value: object) -> str:
     """`value` as text safe to show in a terminal: controls removed, tabs and newlines as spaces."""
-    text = "" if value is None else str(value)
-    text = text.replace("\t", " ").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
-    return strip_unsafe(text)
+    return terminal_line(value)
 
 
 def safe_text(value: object, style: str = "") -> Text:

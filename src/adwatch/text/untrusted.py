@@ -28,6 +28,14 @@ def strip_unsafe(text: str) -> str:
     return UNSAFE_CHARACTERS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
+def terminal_line(value: object) -> str:
+    """`value` as one line safe to show in a terminal: unsafe characters removed, tabs and
+    line breaks as spaces."""
+    text = "" if value is None else str(value)
+    text = text.replace("\t", " ").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    return strip_unsafe(text)
+
+
 def safe_value(value: object) -> object:
     """`value` with `strip_unsafe` applied to every string in it (dicts, lists, tuples)."""
     if isinstance(value, str):
