@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
-from pg_fixtures import pg_url, store_location  # noqa: F401  (PostgreSQL; both engines)
+from pg_fixtures import pg_url  # noqa: F401  (a fresh PostgreSQL database per test)
 from pytest_httpserver import HTTPServer
 
 # The suite must give the same answer on every run: property tests draw the same

@@ -1,9 +1,10 @@
-"""PostgreSQL for the tests: a fresh database per test, and stores on both engines.
+"""PostgreSQL for the tests: a fresh database per test (`pg_url`).
 
 The server comes from ADWATCH_TEST_POSTGRES, a URL of a cluster where the user may
 create databases (`.ci/run` starts a throwaway one; docs/postgres.md says how to
 start your own). Without it the PostgreSQL tests are skipped, except under CI
 (the CI variable set), where they fail: CI must never skip an engine silently.
+`store_at` (conftest.py) uses `pg_url` when pytest runs with `--engine postgresql`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -19,7 +19,6 @@ import pytest
 from psycopg import sql
 
 SERVER_VARIABLE = "ADWATCH_TEST_POSTGRES"
-ENGINES = ("sqlite", "postgres")
 
 
 def server_url() -> str:
@@ -56,12 +55,3 @@ def pg_url() -> Iterator[str]:
         with _admin(server) as conn:
             # FORCE: a connection the test left open must not keep the database alive.
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-@pytest.fixture(params=ENGINES)
-def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A location for a new store, once per engine: a SQLite file, then a PostgreSQL URL."""
-    if request.param == "sqlite":
-        return str(tmp_path / "adwatch.db")
-    url: str = request.getfixturevalue("pg_url")
-    return url

@@ -568,6 +568,19 @@ def test_migrate_copies_every_row_with_its_id_and_a_second_run_adds_nothing(
     ]
 
 
+def test_a_postgresql_store_copies_back_into_a_sqlite_file(tmp_path: Path, pg_url: str) -> None:
+    path = tmp_path / "adwatch.db"
+    _fill_sqlite(path)
+    with open_store(path, create=False) as source, open_store(pg_url) as middle:
+        migrate_store(source, middle)
+        with open_store(tmp_path / "back.db") as back:
+            migrate_store(middle, back)
+            assert _everything(back) == _everything(source)
+            search = compile_search("quang cao lua dao")
+            found = [r.article_id for r in back.iter_search_candidates(search, Filters())]
+            assert found == [5, 3, 2, 1]  # the folded index filled as rows came in
+
+
 def test_after_a_migrate_new_rows_get_new_ids(tmp_path: Path, pg_url: str) -> None:
     path = tmp_path / "adwatch.db"
     _fill_sqlite(path)
