@@ -29,10 +29,6 @@ MIGRATIONS_TABLE = "adwatch_migrations"
 # lock first, so two scanners starting at once on a new database do not both migrate.
 MIGRATION_LOCK = 0x61647761  # "adwa"
 
-# Tables in the order a copy must fill them: every row's references come first.
-COPY_ORDER = ("sources", "articles", "hits", "hit_totals", "runs", "triage_log")
-
-
 @dataclass(frozen=True)
 class Migration:
     """One schema step: its name in `adwatch_migrations` and the statements it runs."""
