@@ -7,6 +7,7 @@ checks that wait for the server to report a waiting session rather than sleep.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import random
@@ -37,7 +38,7 @@ T = TypeVar("T")
 def _sql(url: str, statement: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     """Run one statement on its own connection, as another client would."""
     with psycopg.connect(url, autocommit=True) as conn:
-        cursor = conn.execute(statement, params or [])  # type: ignore[arg-type]
+        cursor = conn.execute(statement, params or [])
         return cursor.fetchall() if cursor.description else []
 
 
@@ -229,7 +230,10 @@ def test_an_unknown_store_scheme_is_a_config_error_naming_the_known_ones(locatio
         open_store(location)
 
 
-def test_the_cli_refuses_an_unknown_scheme_and_creates_no_file(tmp_path: Path) -> None:
+def test_the_cli_refuses_an_unknown_scheme_and_creates_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # where a file named like the URL would have appeared
     result = CliRunner().invoke(
         app, ["--db", "postgres:/adwatch", "hits"], env={"COLUMNS": "100"}, catch_exceptions=False
     )
@@ -267,7 +271,7 @@ def test_four_scanners_claim_a_thousand_sources_each_exactly_once(pg_url: str) -
                     scanner_store.release_source(name, f"box-{number}")
         return claimed
 
-    started = [_in_thread(lambda n=n: scanner(n)) for n in range(4)]
+    started = [_in_thread(functools.partial(scanner, n)) for n in range(4)]
     claims = [_result(*pair) for pair in started]
     every = [name for claimed in claims for name in claimed]
     assert len(every) == 1000
@@ -314,6 +318,7 @@ def test_a_source_being_claimed_this_instant_is_skipped_not_waited_for(
     store: PostgresStore, pg_url: str
 ) -> None:
     assert store.claim_source("th-news", "box-a", window_seconds=0, ttl_seconds=0)
+    store._fetch("SET lock_timeout = '10s'")  # were the claim to wait, fail instead of hang
     with psycopg.connect(pg_url) as other:  # box-b, halfway through its claim
         other.execute("SELECT * FROM source_leases WHERE source = 'th-news' FOR UPDATE")
         assert not store.claim_source("th-news", "box-c", window_seconds=0, ttl_seconds=0)
