@@ -29,6 +29,7 @@ MIGRATIONS_TABLE = "adwatch_migrations"
 # lock first, so two scanners starting at once on a new database do not both migrate.
 MIGRATION_LOCK = 0x61647761  # "adwa"
 
+
 @dataclass(frozen=True)
 class Migration:
     """One schema step: its name in `adwatch_migrations` and the statements it runs."""
