@@ -366,8 +366,17 @@ class _Scan:
 
         self.on_event(ScanEvent("sources", total=len(sources)))
         try:
+            # At most as many sources in hand as requests may be in flight: a source is
+            # claimed when this scan can start on it, so on a shared store a second
+            # scanner finds sources still free instead of all 40 claimed at once.
+            slots = asyncio.Semaphore(max(1, self.config.fetch.concurrency))
+
+            async def in_turn(fetcher: Any, source: Source) -> SourceOutcome:
+                async with slots:
+                    return await self._scan_source(fetcher, source)
+
             async with Fetcher(self.config.fetch) as fetcher:
-                tasks = [self._scan_source(fetcher, source) for source in sources]
+                tasks = [in_turn(fetcher, source) for source in sources]
                 return list(await asyncio.gather(*tasks))
         finally:
             self.writer.shutdown(wait=True)
