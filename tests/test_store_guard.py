@@ -150,3 +150,19 @@ def test_old_rows_with_terminal_escapes_leave_every_output_clean(tmp_path: Path)
         result = runner.invoke(app, ["--db", str(path), *command])
         assert result.exit_code == 0, (command, result.stderr)
         assert not [ch for ch in unsafe if ch in result.stdout], command
+
+
+def test_an_unknown_store_url_is_named_as_the_option_that_gave_it(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["--db", "mysql://user:secret@db/adwatch", "hits"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("adwatch: --db: unknown store location 'mysql://")
+    assert "secret" not in result.stderr  # the password never reaches the terminal
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "version: 1\nstore: 'postgres:/typo'\nmarkets: {TH: {name: T, languages: [th]}}\n"
+        "sources: []\nwatchlists: []\n",
+        encoding="utf-8",
+    )
+    checked = runner.invoke(app, ["--config", str(config), "check"])
+    assert checked.exit_code == 2
+    assert f"{config}:2: store: unknown store location 'postgres:/typo'" in checked.stderr

@@ -756,7 +756,7 @@ def _store_location(
     try:
         file = sqlite_path(value)
     except ConfigError as exc:
-        raise where.error(node, "store", str(exc).removeprefix("store: ")) from None
+        raise where.error(node, "store", exc.detail) from None
     if file is None:
         return value  # postgresql://…
     if is_url(value) and not file.is_absolute():

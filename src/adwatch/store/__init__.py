@@ -53,12 +53,15 @@ def sqlite_path(location: str | Path) -> Path | None:
     scheme = parts.scheme.lower()
     if scheme == "sqlite":
         if parts.netloc not in ("", "localhost"):
-            raise ConfigError(f"store: a sqlite URL names a file on this machine, got {text!r}")
+            raise ConfigError(
+                f"a sqlite URL names a file on this machine, got {text!r}", field="store"
+            )
         return Path(unquote(parts.path)).expanduser()
     if scheme in ("postgresql", "postgres") and text.startswith(f"{parts.scheme}://"):
         return None
     raise ConfigError(
-        f"store: unknown store location {text!r} (a path, sqlite:///path or postgresql://…)"
+        f"unknown store location {text!r} (a path, sqlite:///path or postgresql://…)",
+        field="store",
     )
 
 
