@@ -54,13 +54,13 @@ def rematch(
     `only` limits the run to those watchlists (other hits are left alone);
     without it, hits of watchlists no longer configured count as no longer
     matching. `since` (an adwatch timestamp) limits it to articles fetched since.
-    `workers` <= 1 matches in this process. Holds the store's scan session, so
-    it never runs beside a scan of a SQLite store.
+    `workers` <= 1 matches in this process. Never runs beside a scan: raises
+    LockHeld when one is running (either engine).
     """
     selected = _select(watchlists, only)
     scope = {w.name for w in selected} if only else None
     tally = _Tally([w.name for w in selected])
-    with open_store(location, create=False) as store, store.scan_session():
+    with open_store(location, create=False) as store, store.exclusive_session():
         chunks = _article_chunks(store, since)
         if workers <= 1:
             matcher = Matcher.build(selected)

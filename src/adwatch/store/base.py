@@ -128,6 +128,13 @@ class Store(ABC):
         PostgreSQL: nothing, since several scanners share the store with leases."""
         yield
 
+    @contextmanager
+    def exclusive_session(self) -> Iterator[None]:
+        """Held by work that must not run beside any scan (`rematch`). SQLite: the scan
+        lock, as for a scan; PostgreSQL: no scanner may hold a scan session meanwhile."""
+        with self.scan_session():
+            yield
+
     def claim_source(
         self, name: str, scanner: str, *, window_seconds: int, ttl_seconds: int
     ) -> bool:

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from adwatch.errors import NoStoreYet, NotAStore, StoreError
+from adwatch.errors import LockHeld, NoStoreYet, NotAStore, StoreError
 from adwatch.models import ArticleRow, Filters
 from adwatch.search import Search, cached_search, needs
 from adwatch.store import pg_schema
@@ -39,6 +39,7 @@ STREAM_BATCH = 500  # rows fetched at a time from a server-side cursor
 # Advisory locks taken by a live run (classid, run id): a run whose lock is free
 # belongs to a scanner that died, and `mark_interrupted_runs` may close it.
 RUN_LOCK_CLASS = 0x6164  # "ad"
+SESSION_LOCK_CLASS = 0x6173  # scans (shared) against rematch (exclusive)
 
 
 @functools.lru_cache(maxsize=512)
@@ -282,6 +283,30 @@ class PostgresStore(Store):
                 "AND pg_try_advisory_xact_lock(?, id::integer)",
                 [RUN_LOCK_CLASS],
             )
+
+    # Scans share the store (a shared lock each); `rematch` rewrites every article's hits
+    # and must not interleave with them (an exclusive lock): it would deadlock with a
+    # scan's writes, so one of the two stops at once with LockHeld instead, as on SQLite.
+    @contextmanager
+    def scan_session(self) -> Iterator[None]:
+        with self._session_lock(shared=True, holder="a rematch"):
+            yield
+
+    @contextmanager
+    def exclusive_session(self) -> Iterator[None]:
+        with self._session_lock(shared=False, holder="a scan"):
+            yield
+
+    @contextmanager
+    def _session_lock(self, *, shared: bool, holder: str) -> Iterator[None]:
+        kind = "_shared" if shared else ""
+        got = self._fetch_one(f"SELECT pg_try_advisory_lock{kind}(?, 0)", [SESSION_LOCK_CLASS])
+        if not got or not got[0]:
+            raise LockHeld(f"{self.location}: {holder} is running on this store")
+        try:
+            yield
+        finally:
+            self._fetch(f"SELECT pg_advisory_unlock{kind}(?, 0)", [SESSION_LOCK_CLASS])
 
     def start_run(self) -> int:
         run_id = super().start_run()
