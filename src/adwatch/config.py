@@ -18,7 +18,7 @@ import yaml
 
 from adwatch import PROJECT_URL, __version__
 from adwatch.errors import ConfigError, QueryError
-from adwatch.models import SEVERITIES, FetchSettings, Market, Source, Watchlist
+from adwatch.models import DETECTED_LANGUAGES, SEVERITIES, FetchSettings, Market, Source, Watchlist
 from adwatch.rules import parse_query, split_term
 
 CONFIG_ENV = "ADWATCH_CONFIG"
@@ -29,7 +29,6 @@ SOURCE_TYPES = ("rss", "page", "sitemap")
 # Languages adwatch detects and matches with their own rules; `any` groups terms
 # that belong to no one language (brand names, hashtags).
 TERM_LANGUAGES = ("en", "th", "vi", "my", "any")
-DETECTED_LANGUAGES = ("en", "th", "vi", "my")
 _SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _MARKET_CODE = re.compile(r"^[A-Z]{2}$")
 

@@ -12,6 +12,8 @@ from typing import Any
 from adwatch import PROJECT_URL, __version__
 
 SEVERITIES = ("low", "medium", "high", "critical")
+# The languages adwatch detects and matches with their own rules.
+DETECTED_LANGUAGES = ("en", "th", "vi", "my")
 
 
 def default_user_agent() -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from adwatch import search
 from adwatch.errors import UsageError
 from adwatch.models import (
+    DETECTED_LANGUAGES,
     SEVERITIES,
     ArticleHits,
     ArticleRow,
@@ -115,9 +116,6 @@ def _values(values: Sequence[str] | None, field: str, fold: Any = None) -> tuple
     return tuple(out)
 
 
-# Languages adwatch detects; a store may also hold a hint a feed declared.
-KNOWN_LANGUAGES = ("en", "my", "th", "vi")
-
 # Filters field -> the field an error names (the CLI turns it into its option)
 _NAMED_FILTERS = {
     "markets": "market",
@@ -140,7 +138,7 @@ def check_filter_names(
     for field_name, noun in _NAMED_FILTERS.items():
         values: tuple[str, ...] = getattr(filters, field_name)
         if field_name == "languages":
-            values = tuple(v for v in values if v not in KNOWN_LANGUAGES)
+            values = tuple(v for v in values if v not in DETECTED_LANGUAGES)
         for value in values:
             if store.has_value(field_name, value):
                 continue
@@ -149,7 +147,7 @@ def check_filter_names(
                 continue
             known |= store.known_values(field_name)
             if field_name == "languages":
-                known |= set(KNOWN_LANGUAGES)
+                known |= set(DETECTED_LANGUAGES)
             listed = ", ".join(sorted(known)[:30]) or "none yet"
             raise UsageError(f"unknown {noun} {value!r} (known: {listed})", field=noun)
 

@@ -35,6 +35,7 @@ PRELOAD = [
     "trafilatura",
     "lxml.html",
     "feedparser",
+    "charset_normalizer",
     "langdetect.detector_factory",
     "myanmartools",
     "icu",

@@ -20,7 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from adwatch.errors import UsageError
 from adwatch.models import (
@@ -47,6 +47,8 @@ from adwatch.text.dates import utc_now
 
 if TYPE_CHECKING:
     from adwatch.search import Search
+
+T = TypeVar("T")
 
 TRIAGE_STATUSES = ("new", "reviewing", "escalated", "dismissed")
 # A hit an analyst has looked at: a status other than new, or a note. Such hits are
@@ -295,17 +297,24 @@ class Store(ABC):
                     f"UPDATE articles SET {assignments}, updated_at = ? WHERE id = ?",
                     [*values, now, article_id],
                 )
-            changes = self.replace_hits(
-                article_id,
-                matches,
-                market=article.market,
-                language=article.language,
-                source=article.source,
-                found_at=now,
-            )
-            hits_new = sum(change.added for change in changes.values())
-            self.set_hit_totals(article_id, matches, totals or {})
-            self._set_page_retry(article_id, page_retry)
+            if created:  # nothing stored of it yet: no hits, totals or retry to replace
+                hits_new = self._insert_hits(
+                    article_id, matches, article.market, article.language, article.source, now
+                )
+            else:
+                changes = self.replace_hits(
+                    article_id,
+                    matches,
+                    market=article.market,
+                    language=article.language,
+                    source=article.source,
+                    found_at=now,
+                )
+                hits_new = sum(change.added for change in changes.values())
+                self._clear_hit_totals(article_id)
+            self._insert_hit_totals(article_id, matches, totals or {})
+            if page_retry is not None or not created:
+                self._set_page_retry(article_id, page_retry)
         return SavedArticle(article_id, created=created, changed=True, hits_new=hits_new)
 
     def set_hit_totals(
@@ -320,18 +329,27 @@ class Store(ABC):
 
         `scope` limits the change to those watchlists (a rematch of some of them).
         """
+        self._clear_hit_totals(article_id, scope)
+        if scope is not None:
+            totals = {name: total for name, total in totals.items() if name in scope}
+        self._insert_hit_totals(article_id, matches, totals)
+
+    def _clear_hit_totals(self, article_id: int, scope: Iterable[str] | None = None) -> None:
+        if scope is None:
+            self._execute("DELETE FROM hit_totals WHERE article_id = ?", [article_id])
+            return
+        names = sorted(scope)
+        self._execute(
+            f"DELETE FROM hit_totals WHERE article_id = ? AND watchlist IN ({marks(len(names))})",
+            [article_id, *names],
+        )
+
+    def _insert_hit_totals(
+        self, article_id: int, matches: Sequence[Match], totals: dict[str, int]
+    ) -> None:
         kept: dict[str, int] = {}
         for match in matches:
             kept[match.watchlist] = kept.get(match.watchlist, 0) + 1
-        if scope is None:
-            self._execute("DELETE FROM hit_totals WHERE article_id = ?", [article_id])
-        else:
-            names = sorted(scope)
-            self._execute(
-                f"DELETE FROM hit_totals WHERE article_id = ? AND watchlist IN ({marks(len(names))})",
-                [article_id, *names],
-            )
-            totals = {name: total for name, total in totals.items() if name in names}
         rows = [
             (article_id, name, total, kept.get(name, 0))
             for name, total in totals.items()
@@ -367,14 +385,13 @@ class Store(ABC):
     ) -> list[RetryCandidate]:
         """Articles of `source` whose page failed and is due for another try, oldest due first."""
         rows = self._fetch(
-            """SELECT id, url, entry_id, title, text, published_at, language, page_attempts
-               FROM articles
+            f"""SELECT {select_list(RETRY_FIELDS)} FROM articles
                WHERE source = ? AND page_retry_at IS NOT NULL AND page_retry_at <= ?
                  AND fetched_at >= ?
                ORDER BY page_retry_at LIMIT ?""",
             [source, now, fetched_since, limit],
         )
-        return [RetryCandidate(*row) for row in rows]
+        return [build(RetryCandidate, RETRY_FIELDS, row) for row in rows]
 
     def replace_hits(
         self,
@@ -596,7 +613,7 @@ class Store(ABC):
         """Hits matching `filters`, newest first, streamed (`limit` 0/None: all)."""
         sql, params = self.hits_query(filters, columns=HIT_COLUMNS, limit=limit)
         for row in self._stream(sql, params):
-            yield Hit(*row)
+            yield build(Hit, HIT_FIELDS, row)
 
     def iter_export_rows(
         self, filters: Filters, *, limit: int | None = None
@@ -656,7 +673,7 @@ class Store(ABC):
         )
         if row is None:
             return None
-        return HitRecord(Hit(*row[:-2]), fetched_at=row[-2], text=row[-1])
+        return HitRecord(build(Hit, HIT_FIELDS, row[:-2]), fetched_at=row[-2], text=row[-1])
 
     def other_hits(self, article_id: int, *, besides: int, limit: int) -> tuple[list[Hit], int]:
         """The first `limit` hits of an article in text order but `besides`, and how many."""
@@ -668,15 +685,14 @@ class Store(ABC):
         total = self._fetch_one(
             "SELECT COUNT(*) FROM hits WHERE article_id = ? AND id != ?", [article_id, besides]
         )
-        return [Hit(*row) for row in rows], int(total[0]) if total else 0
+        return [build(Hit, HIT_FIELDS, row) for row in rows], int(total[0]) if total else 0
 
     def triage_history(self, hit_id: int) -> list[TriageEntry]:
         rows = self._fetch(
-            "SELECT at, who, old_status, new_status, note FROM triage_log WHERE hit_id = ? "
-            "ORDER BY at, id",
+            f"SELECT {select_list(TRIAGE_FIELDS)} FROM triage_log WHERE hit_id = ? ORDER BY at, id",
             [hit_id],
         )
-        return [TriageEntry(*row) for row in rows]
+        return [build(TriageEntry, TRIAGE_FIELDS, row) for row in rows]
 
     #: appended to the SELECT that reads statuses before a triage (row locks, where needed)
     _LOCK_ROWS = ""
@@ -796,15 +812,10 @@ class Store(ABC):
     def source_health(self, *, since: str) -> list[SourceHealth]:
         """Every source the store knows, with its health and articles and hits since `since`."""
         rows = self._fetch(
-            "SELECT s.name, s.url, s.market, s.type, s.last_status, s.last_error, "
-            "s.last_checked_at, s.last_ok_at, s.failures, "
-            "(SELECT COUNT(*) FROM articles a WHERE a.source = s.name AND a.fetched_at >= ?), "
-            "(SELECT COUNT(*) FROM hits h WHERE h.source = s.name AND h.found_at >= ?), "
-            "s.last_pages, s.last_pages_failed, s.last_page_error "
-            "FROM sources s ORDER BY s.name",
+            f"SELECT {select_list(SOURCE_HEALTH_FIELDS)} FROM sources s ORDER BY s.name",
             [since, since],
         )
-        return [SourceHealth(row[0], row[1], row[2], row[3], False, *row[4:]) for row in rows]
+        return [build(SourceHealth, SOURCE_HEALTH_FIELDS, row, configured=False) for row in rows]
 
     def count_hits(self, filters: Filters) -> tuple[int, int]:
         """How many hits match `filters`, and in how many articles."""
@@ -839,7 +850,7 @@ class Store(ABC):
             "LIMIT ?"
         )
         return [
-            HitRecord(Hit(*row[:-2]), fetched_at=row[-2], text=row[-1])
+            HitRecord(build(Hit, HIT_FIELDS, row[:-2]), fetched_at=row[-2], text=row[-1])
             for row in self._fetch(sql, [*params, limit])
         ]
 
@@ -855,10 +866,10 @@ class Store(ABC):
 
     def failed_sources(self) -> list[FailedSource]:
         rows = self._fetch(
-            "SELECT name, market, failures, last_error, last_ok_at, last_checked_at FROM sources "
+            f"SELECT {select_list(FAILED_SOURCE_FIELDS)} FROM sources "
             "WHERE failures > 0 ORDER BY failures DESC, name"
         )
-        return [FailedSource(*row) for row in rows]
+        return [build(FailedSource, FAILED_SOURCE_FIELDS, row) for row in rows]
 
     def last_run(self) -> dict[str, Any] | None:
         row = self._fetch_one(f"SELECT {', '.join(RUN_KEYS)} FROM runs ORDER BY id DESC LIMIT 1")
@@ -888,20 +899,61 @@ class Store(ABC):
 
 # --- statements and helpers shared by the engines --------------------------------------------
 
-HIT_COLUMNS = (
-    "h.id, h.found_at, a.published_at, h.market, h.language, h.watchlist, h.category, "
-    "h.severity, h.term, h.matched_text, h.snippet, a.title, a.url, h.source, h.status, "
-    'h.note, h.article_id, h.start, h."end"'
-)
-EXPORT_SELECT = (
-    "h.id, h.found_at, a.published_at, h.market, h.language, h.watchlist, h.category, "
-    "h.severity, h.term, h.matched_text, h.snippet, a.title, a.url, h.source, h.status, h.note"
-)
+# Typed rows, not positions: each dataclass a query returns is built from a map of its
+# field names to the SQL that reads them, and the SELECT list is made from the same map.
+HIT_FIELDS = {
+    "id": "h.id", "found_at": "h.found_at", "published_at": "a.published_at",
+    "market": "h.market", "language": "h.language", "watchlist": "h.watchlist",
+    "category": "h.category", "severity": "h.severity", "term": "h.term",
+    "matched_text": "h.matched_text", "snippet": "h.snippet", "title": "a.title",
+    "url": "a.url", "source": "h.source", "status": "h.status", "note": "h.note",
+    "article_id": "h.article_id", "start": "h.start", "end": 'h."end"',
+}  # fmt: skip
 # What `iter_search_candidates` and `raw_fts_rows` read of each article.
-ARTICLE_ROW_COLUMNS = (
-    "a.id, a.title, a.url, a.source, a.market, a.language, a.published_at, a.fetched_at, "
-    "(SELECT COUNT(*) FROM hits hc WHERE hc.article_id = a.id), a.text"
-)
+ARTICLE_ROW_FIELDS = {
+    "article_id": "a.id", "title": "a.title", "url": "a.url", "source": "a.source",
+    "market": "a.market", "language": "a.language", "published_at": "a.published_at",
+    "fetched_at": "a.fetched_at",
+    "hits": "(SELECT COUNT(*) FROM hits hc WHERE hc.article_id = a.id)", "text": "a.text",
+}  # fmt: skip
+RETRY_FIELDS = {
+    "article_id": "id", "url": "url", "entry_id": "entry_id", "title": "title",
+    "text": "text", "published_at": "published_at", "language": "language",
+    "attempts": "page_attempts",
+}  # fmt: skip
+TRIAGE_FIELDS = {name: name for name in ("at", "who", "old_status", "new_status", "note")}
+FAILED_SOURCE_FIELDS = {
+    name: name
+    for name in ("name", "market", "failures", "last_error", "last_ok_at", "last_checked_at")
+}
+SOURCE_HEALTH_FIELDS = {
+    "name": "s.name", "url": "s.url", "market": "s.market", "type": "s.type",
+    "last_status": "s.last_status", "last_error": "s.last_error",
+    "last_checked_at": "s.last_checked_at", "last_ok_at": "s.last_ok_at",
+    "failures": "s.failures",
+    "articles_recent": "(SELECT COUNT(*) FROM articles a WHERE a.source = s.name "
+    "AND a.fetched_at >= ?)",
+    "hits_recent": "(SELECT COUNT(*) FROM hits h WHERE h.source = s.name AND h.found_at >= ?)",
+    "last_pages": "s.last_pages", "last_pages_failed": "s.last_pages_failed",
+    "last_page_error": "s.last_page_error",
+}  # fmt: skip
+# Columns of the export (design.md section 3): the first 16 of a hit, in that order.
+EXPORT_FIELDS = dict(list(HIT_FIELDS.items())[:16])
+
+
+def select_list(fields: dict[str, str]) -> str:
+    """The SELECT list that reads `fields` (field name -> SQL expression)."""
+    return ", ".join(fields.values())
+
+
+def build(kind: type[T], fields: dict[str, str], row: Sequence[Any], **extra: Any) -> T:
+    """A `kind` from a row read with `select_list(fields)`, field by field name."""
+    return kind(**dict(zip(fields, row, strict=True)), **extra)
+
+
+HIT_COLUMNS = select_list(HIT_FIELDS)
+EXPORT_SELECT = select_list(EXPORT_FIELDS)
+ARTICLE_ROW_COLUMNS = select_list(ARTICLE_ROW_FIELDS)
 SEVERITY_RANK = (
     "CASE {col} WHEN 'critical' THEN 3 WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END"
 )

@@ -27,7 +27,13 @@ from adwatch.errors import LockHeld, NoStoreYet, NotAStore, StoreError
 from adwatch.models import ArticleRow, Filters
 from adwatch.search import Search, cached_search, needs
 from adwatch.store import pg_schema
-from adwatch.store.base import ARTICLE_ROW_COLUMNS, Condition, Store
+from adwatch.store.base import (
+    ARTICLE_ROW_COLUMNS,
+    ARTICLE_ROW_FIELDS,
+    Condition,
+    Store,
+    build,
+)
 from adwatch.store.pg_search import need_condition
 from adwatch.urls import redact_url
 
@@ -180,7 +186,7 @@ class PostgresStore(Store):
             f"WHERE {' AND '.join([condition, *conditions])} ORDER BY a.id DESC"
         )
         for row in self._stream(sql, [*params, *filter_params]):
-            yield ArticleRow(*row)
+            yield build(ArticleRow, ARTICLE_ROW_FIELDS, row)
 
     def _conditions(self, filters: Filters, alias: str = "h") -> list[Condition]:
         # No adwatch code runs inside PostgreSQL, so the `--text` filter is verified

@@ -24,8 +24,10 @@ from adwatch.files import create_private
 from adwatch.models import ArticleRow, Filters
 from adwatch.store.base import (
     ARTICLE_ROW_COLUMNS,
+    ARTICLE_ROW_FIELDS,
     Condition,
     Store,
+    build,
     where,
 )
 from adwatch.store.fts import iter_candidates, register_functions, text_condition
@@ -418,7 +420,7 @@ class SQLiteStore(Store):
         for row in iter_candidates(
             self._stream, search, columns=ARTICLE_ROW_COLUMNS, conditions=conditions, params=params
         ):
-            yield ArticleRow(*row)
+            yield build(ArticleRow, ARTICLE_ROW_FIELDS, row)
 
     def raw_fts_rows(self, query: str, filters: Filters, *, limit: int | None) -> list[ArticleRow]:
         if not query.strip():
@@ -439,7 +441,7 @@ class SQLiteStore(Store):
             rows = self.conn.execute(sql, params).fetchall()
         except sqlite3.OperationalError as exc:
             raise UsageError(f"search: the query is not valid FTS5 syntax: {exc}") from exc
-        return [ArticleRow(*row) for row in rows]
+        return [build(ArticleRow, ARTICLE_ROW_FIELDS, row) for row in rows]
 
     def hits_query(
         self, filters: Filters, *, columns: str, limit: int | None

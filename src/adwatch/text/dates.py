@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from email.utils import parsedate_tz
 
 from adwatch.errors import UsageError
 from adwatch.text.encodings import nfc
@@ -278,6 +277,8 @@ def _parse_iso(text: str) -> datetime | None:
 def _parse_rfc822(text: str) -> datetime | None:
     if not _RFC822_SHAPE.match(text):
         return None
+    from email.utils import parsedate_tz  # 28 ms to import: only for RFC 822 dates
+
     fields = parsedate_tz(text)
     if fields is None:
         return None

@@ -29,8 +29,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from charset_normalizer import from_bytes
-
 from adwatch.text.scripts import MYANMAR_CLASS
 
 _THAI = "cp874"
@@ -203,6 +201,8 @@ def _strict(content: bytes, codec: str) -> str | None:
 
 def _arbitrate(content: bytes, decodable: list[tuple[str, str, str]]) -> DecodedText:
     """Header and document disagree and both decode: let the detector rank only those two."""
+    from charset_normalizer import from_bytes  # 35 ms to import: only when it must decide
+
     codecs_in_play = [codec for _, codec, _ in decodable]
     best = from_bytes(content, cp_isolation=codecs_in_play).best()
     chosen = codec_for(best.encoding) if best is not None else None
@@ -214,6 +214,8 @@ def _arbitrate(content: bytes, decodable: list[tuple[str, str, str]]) -> Decoded
 
 
 def _detect(content: bytes) -> DecodedText:
+    from charset_normalizer import from_bytes  # see _arbitrate
+
     best = from_bytes(content).best()
     codec = codec_for(best.encoding) if best is not None else None
     if codec:
