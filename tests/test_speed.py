@@ -194,3 +194,28 @@ def test_the_cli_imports_no_rich_until_it_prints_a_table() -> None:
         timeout=60,
     )
     assert done.stdout.strip() == "False", done.stderr
+
+
+_OPEN_PROBE = """
+import sys
+from adwatch.store import open_store
+
+with open_store(sys.argv[1]) as store:
+    triggers = store.conn.execute("PRAGMA recursive_triggers").fetchone()[0]
+print("sqlite_utils" in sys.modules, triggers)
+"""
+
+
+def test_a_store_at_this_schema_opens_without_sqlite_utils(tmp_path: Path) -> None:
+    """sqlite-utils (and numpy through it) is imported only to run migrations; a store
+    already at this schema version opens with the same connection settings without it."""
+    from adwatch.store import open_store
+
+    path = tmp_path / "adwatch.db"
+    with open_store(path) as store:
+        assert store.db.table_names()  # sqlite-utils' view of it still works
+    done = subprocess.run(
+        [sys.executable, "-c", _OPEN_PROBE, str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "1"]

@@ -11,13 +11,11 @@ import errno
 import fcntl
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import sqlite_utils
-from sqlite_utils import Migrations
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from adwatch.errors import LockHeld, NoStoreYet, NotAStore, StoreError, UsageError
 from adwatch.files import create_private
@@ -35,11 +33,53 @@ from adwatch.text.dates import utc_now
 from adwatch.text.scripts import unspaced_characters
 
 if TYPE_CHECKING:
+    import sqlite_utils
+
     from adwatch.search import Search
 
 BUSY_TIMEOUT_MS = 10_000
+# sqlite-utils' table of applied migrations (Migrations.migrations_table).
+MIGRATIONS_TABLE = "_sqlite_migrations"
+_MigrationT = TypeVar("_MigrationT", bound=Callable[[Any], None])
 
-migrations = Migrations("adwatch")
+
+class _LazyMigrations:
+    """adwatch's schema migrations, registered like sqlite-utils' `Migrations`.
+
+    sqlite-utils (with numpy when it is installed: 120 ms) is imported only when a file
+    needs a migration or a caller asks for the sqlite-utils object (`apply`, `pending`):
+    a store already at this version opens without it (docs/scan.md, Speed).
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.names: list[str] = []
+        self._registered: list[tuple[str, Callable[[Any], None]]] = []
+
+    def __call__(self, *, name: str) -> Callable[[_MigrationT], _MigrationT]:
+        def register(function: _MigrationT) -> _MigrationT:
+            self.names.append(name)
+            self._registered.append((name, function))
+            return function
+
+        return register
+
+    @cached_property
+    def _migrations_object(self) -> sqlite_utils.Migrations:
+        from sqlite_utils import Migrations
+
+        assert Migrations.migrations_table == MIGRATIONS_TABLE
+        built = Migrations(self.name)
+        for name, function in self._registered:
+            built(name=name)(function)
+        return built
+
+    def __getattr__(self, attribute: str) -> Any:
+        # apply(), pending(), applied(), _migrations: sqlite-utils' own.
+        return getattr(self._migrations_object, attribute)
+
+
+migrations = _LazyMigrations("adwatch")
 
 
 @migrations(name="m001_initial")
@@ -211,7 +251,7 @@ def _m004_folded_search(db: sqlite_utils.Database) -> None:
     )
 
 
-SCHEMA_VERSION = len(migrations._migrations)
+SCHEMA_VERSION = len(migrations.names)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -271,7 +311,7 @@ def _write_failure(exc: sqlite3.DatabaseError, path: Path) -> StoreError | None:
     return None
 
 
-def _configure(conn: sqlite3.Connection, path: Path) -> sqlite_utils.Database:
+def _configure(conn: sqlite3.Connection, path: Path) -> None:
     """Settings every connection uses; run only once the file is known to be ours."""
     register_functions(conn)  # the --text filter verifies matches in SQL
     try:
@@ -279,9 +319,10 @@ def _configure(conn: sqlite3.Connection, path: Path) -> sqlite_utils.Database:
         # WAL lets the analyst query while a scan writes.
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+        # As sqlite-utils' Database sets it, which opened every store until it became lazy.
+        conn.execute("PRAGMA recursive_triggers = ON")
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path}: cannot open the store: {exc}") from exc
-    return sqlite_utils.Database(conn)
 
 
 def _check_identity(conn: sqlite3.Connection, path: Path) -> list[str]:
@@ -296,11 +337,11 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> list[str]:
             row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         }
         applied: list[str] = []
-        if Migrations.migrations_table in tables:
+        if MIGRATIONS_TABLE in tables:
             applied = [
                 row[0]
                 for row in conn.execute(
-                    f"SELECT name FROM {Migrations.migrations_table} WHERE migration_set = ?",
+                    f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ?",
                     [migrations.name],
                 )
             ]
@@ -311,7 +352,7 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> list[str]:
             f"{path}: not an adwatch store (an SQLite database with other tables); "
             "nothing was changed"
         )
-    known = {m.name for m in migrations._migrations}
+    known = set(migrations.names)
     newer = [name for name in applied if name not in known]
     if newer:
         raise NotAStore(
@@ -331,14 +372,20 @@ class SQLiteStore(Store):
 
     engine = "sqlite"
 
-    def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
-        self.db = db
-        self.conn: sqlite3.Connection = db.conn
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
         self.path = path
         self.location = str(path)
 
+    @cached_property
+    def db(self) -> sqlite_utils.Database:
+        """The connection as a sqlite-utils Database (for tests and tools; adwatch uses SQL)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
+
     def close(self) -> None:
-        self.db.close()
+        self.conn.close()
 
     def table_columns(self, table: str) -> list[str]:
         return [row[0] for row in self._fetch("SELECT name FROM pragma_table_info(?)", [table])]
@@ -543,9 +590,11 @@ def open_sqlite(path: str | Path, *, create: bool = True) -> SQLiteStore:
         if not applied and not create:
             # An empty file: a read command never makes it a store.
             raise NotAStore(f"{path}: not an adwatch store (an empty file)")
-        db = _configure(conn, path)
-        if migrations.pending(db):
-            migrations.apply(db)
+        _configure(conn, path)
+        if len(applied) < SCHEMA_VERSION:
+            import sqlite_utils
+
+            migrations.apply(sqlite_utils.Database(conn))
     except sqlite3.OperationalError as exc:
         conn.close()
         raise StoreError(f"{path}: cannot upgrade the store's schema: {exc}") from exc
@@ -555,7 +604,7 @@ def open_sqlite(path: str | Path, *, create: bool = True) -> SQLiteStore:
     except BaseException:
         conn.close()
         raise
-    return SQLiteStore(db, path)
+    return SQLiteStore(conn, path)
 
 
 # --- the scan lock --------------------------------------------------------------------
