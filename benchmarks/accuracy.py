@@ -62,8 +62,21 @@ class Hit:
 class Verdict:
     passage: Passage
     detected_language: str | None
-    adwatch: tuple[Hit, ...]
+    adwatch: tuple[Hit, ...]  # keyword hits
     naive: tuple[Hit, ...]
+    semantic: tuple[Hit, ...] = ()  # watchlists whose descriptions fired
+    categories: dict[str, str] | None = None  # watchlist -> category
+
+    @property
+    def either(self) -> tuple[Hit, ...]:
+        return self.adwatch + self.semantic
+
+    def own_theme(self, which: str) -> bool:
+        """Whether a watchlist that fired (of `which` hits) is of the passage's own theme."""
+        categories = self.categories or {}
+        return any(
+            categories.get(hit.watchlist) in self.passage.categories for hit in getattr(self, which)
+        )
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,12 @@ class Score:
     fp: int
     fn: int
     tn: int
+    own: int = 0  # true positives where a watchlist of the passage's own theme fired
+
+    @property
+    def own_rate(self) -> float:
+        """Of the relevant passages, how many fired a watchlist of their own theme."""
+        return self.own / (self.tp + self.fn) if self.tp + self.fn else 1.0
 
     @property
     def precision(self) -> float:
@@ -93,6 +112,7 @@ class Score:
             "precision": round(self.precision, 4),
             "recall": round(self.recall, 4),
             "f1": round(self.f1, 4),
+            "own_theme": round(self.own_rate, 4),
         }
 
 
@@ -228,9 +248,13 @@ def adwatch_verdicts(
 # --- scoring and output ----------------------------------------------------------------
 
 
+MATCHERS = ("adwatch", "either", "semantic", "naive")
+
+
 def score(verdicts: Sequence[Verdict], which: str) -> Score:
-    """Confusion counts of one matcher ("adwatch" or "naive") over the verdicts."""
-    tp = fp = fn = tn = 0
+    """Confusion counts of one matcher over the verdicts: "adwatch" (keywords), "semantic",
+    "either" (keywords or semantic, what a scan stores) or "naive"."""
+    tp = fp = fn = tn = own = 0
     for verdict in verdicts:
         predicted = bool(getattr(verdict, which))
         actual = verdict.passage.relevant
@@ -238,7 +262,8 @@ def score(verdicts: Sequence[Verdict], which: str) -> Score:
         fp += predicted and not actual
         fn += actual and not predicted
         tn += not actual and not predicted
-    return Score(len(verdicts), tp, fp, fn, tn)
+        own += predicted and actual and verdict.own_theme(which)
+    return Score(len(verdicts), tp, fp, fn, tn, own)
 
 
 def scores_by_language(verdicts: Sequence[Verdict]) -> dict[str, dict[str, Score]]:
@@ -248,7 +273,7 @@ def scores_by_language(verdicts: Sequence[Verdict]) -> dict[str, dict[str, Score
         groups.setdefault(verdict.passage.language, []).append(verdict)
     groups["all"] = list(verdicts)
     return {
-        language: {"adwatch": score(group, "adwatch"), "naive": score(group, "naive")}
+        language: {which: score(group, which) for which in MATCHERS}
         for language, group in groups.items()
     }
 
@@ -285,12 +310,12 @@ def errors(verdicts: Sequence[Verdict]) -> tuple[list[dict[str, Any]], list[dict
 
 
 def _row(label: str, scores: dict[str, Score]) -> str:
-    a, n = scores["adwatch"], scores["naive"]
-    return (
-        f"{label:<5} {a.passages:>4}  "
-        f"{a.precision:>6.3f} {a.recall:>6.3f} {a.f1:>6.3f} {a.fp:>4} {a.fn:>4}   "
-        f"{n.precision:>6.3f} {n.recall:>6.3f} {n.f1:>6.3f} {n.fp:>4} {n.fn:>4}"
-    )
+    cells = [f"{label:<5} {scores['adwatch'].passages:>4}"]
+    for which in MATCHERS:
+        s = scores[which]
+        own = f" {s.own_rate:>5.2f}" if which != "naive" else ""
+        cells.append(f"{s.precision:>6.3f} {s.recall:>6.3f}{own} {s.fp:>3} {s.fn:>3}")
+    return "  ".join(cells)
 
 
 def render_text(
@@ -306,9 +331,13 @@ def render_text(
         f"language: {info['language_detection']}; matcher build {info['build_seconds']} s, "
         f"match {info['match_seconds']} s for {table['all']['adwatch'].passages} passages",
         "",
-        f"{'':<5} {'':>4}  {'adwatch':-^33}   {'naive substring':-^33}",
-        f"{'lang':<5} {'n':>4}  {'prec':>6} {'recall':>6} {'F1':>6} {'FP':>4} {'FN':>4}   "
-        f"{'prec':>6} {'recall':>6} {'F1':>6} {'FP':>4} {'FN':>4}",
+        f"semantic: {info.get('semantic', 'off')}",
+        "",
+        f"{'':<5} {'':>4}  {'keywords':-^27}  {'keywords or semantic':-^27}  "
+        f"{'semantic alone':-^27}  {'naive substring':-^21}",
+        f"{'lang':<5} {'n':>4}"
+        + f"  {'prec':>6} {'recall':>6} {'own':>5} {'FP':>3} {'FN':>3}" * 3
+        + f"  {'prec':>6} {'recall':>6} {'FP':>3} {'FN':>3}",
     ]
     for language in [*LANGUAGES, "all"]:
         if language in table:
@@ -324,6 +353,11 @@ def render_text(
         f"   [{fp['note']}]"
         for fp in false_positives
     ] or ["  none"]
+    semantic_fps = [
+        f"  {v['id']:<7} {v['watchlist']:<26} {v['term']!r}   [{v['note']}]"
+        for v in info.get("semantic_false_positives", [])
+    ]
+    lines += ["", f"semantic-only false positives ({len(semantic_fps)}):", *semantic_fps]
     lines += ["", f"adwatch false negatives ({len(false_negatives)} passages):"]
     lines += [
         f"  {fn['id']:<7} {','.join(fn['categories']):<22} [{fn['note']}]"
@@ -338,6 +372,46 @@ def render_text(
     return "\n".join(lines)
 
 
+def semantic_verdicts(
+    passages: Sequence[Passage],
+    languages: Sequence[str | None],
+    watchlists: Sequence[Any],
+    model_name: str,
+) -> tuple[list[tuple[Hit, ...]], dict[str, Any]]:
+    """Per passage, the watchlists whose descriptions fired, as the scan's workers decide
+    it (the passage's lead embedded once, scored against the shipped background); and the
+    CPU cost of embedding per passage."""
+    from adwatch.semantic.embed import load_embedder
+    from adwatch.semantic.stage import SemanticSettings, SemanticStage, embed_queries, query_texts
+    from adwatch.text.zawgyi import fix_zawgyi
+
+    embedder = load_embedder(model_name)
+    settings = SemanticSettings(
+        model_name=model_name,
+        model=embedder.model,
+        watchlists=tuple(w for w in watchlists if w.semantic),
+        query_vectors=embed_queries(embedder, query_texts(watchlists)),
+    )
+    stage = SemanticStage(settings)
+    results, seconds, characters = [], 0.0, 0
+    for passage, language in zip(passages, languages, strict=True):
+        text, _ = fix_zawgyi(passage.text)
+        started = time.process_time()
+        vector, lead = stage.embed(text)
+        seconds += time.process_time() - started
+        characters += lead.end - lead.start
+        found = stage.index.score(vector, market=passage.market, language=language)
+        results.append(
+            tuple(Hit(f.watchlist, f.label, f"{f.score:.3f}>={f.threshold:.3f}") for f in found)
+        )
+    info = {
+        "semantic": f"{embedder.model}, background {stage.index.origin}",
+        "embed_cpu_ms_per_passage": round(1000 * seconds / max(1, len(passages)), 1),
+        "embedded_characters_per_passage": round(characters / max(1, len(passages))),
+    }
+    return results, info
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON document")
@@ -346,10 +420,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--set",
         dest="subset",
-        choices=("eval", "holdout", "both", "fresh", "fresh2"),
+        choices=("eval", "holdout", "both", "fresh", "fresh2", "dev", "blind"),
         default="eval",
         help="eval: the 256-passage set; holdout: 96 passages kept out of term tuning; "
-        "fresh, fresh2: 160 passages each, written after tuning and never tuned on",
+        "fresh, fresh2: 160 passages each, written after tuning and never tuned on; "
+        "dev: 200 passages for tuning semantic descriptions and broader terms; "
+        "blind: 200 passages never used for tuning anything",
+    )
+    parser.add_argument(
+        "--no-semantic", action="store_true", help="keywords only (no embedding model needed)"
     )
     parser.add_argument(
         "--language", action="append", choices=LANGUAGES, help="only these languages (repeat)"
@@ -382,10 +461,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         for p in load_passages(args.data, args.language or LANGUAGES, subset=subset)
     ]
     results, info = adwatch_verdicts(passages, watchlists)
+    semantic: list[tuple[Hit, ...]] = [() for _ in passages]
+    if not args.no_semantic and any(w.semantic for w in watchlists):
+        semantic, semantic_info = semantic_verdicts(
+            passages, [language for language, _ in results], watchlists, config.embeddings.model
+        )
+        info.update(semantic_info)
     term_lists = naive_term_lists(watchlists)
+    categories = {w.name: w.category for w in watchlists}
     verdicts = [
-        Verdict(passage, language, hits, naive_hits(passage.text, term_lists))
-        for passage, (language, hits) in zip(passages, results, strict=True)
+        Verdict(
+            passage,
+            language,
+            hits,
+            naive_hits(passage.text, term_lists),
+            semantic=found,
+            categories=categories,
+        )
+        for passage, (language, hits), found in zip(passages, results, semantic, strict=True)
+    ]
+    info["semantic_false_positives"] = [
+        {"id": v.passage.id, "note": v.passage.note, **asdict(hit)}
+        for v in verdicts
+        if not v.passage.relevant and not v.adwatch
+        for hit in v.semantic
     ]
     table = scores_by_language(verdicts)
     false_positives, false_negatives = errors(verdicts)

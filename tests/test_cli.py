@@ -38,6 +38,7 @@ def test_every_command_of_the_design_is_registered() -> None:
             "demo",
             "check",
             "scan",
+            "calibrate",
             "rematch",
             "migrate",
             "hits",

@@ -127,7 +127,7 @@ def test_valid_config_loads_typed(tmp_path: Path) -> None:
         ),
         (
             ('  - name: flat\n    terms: ["deepfake"]', "  - name: flat\n    category: x"),
-            "FILE:30: watchlists[flat]: a watchlist needs terms or a query (it has neither)",
+            "FILE:30: watchlists[flat]: a watchlist needs terms, a query or semantic (it has none)",
         ),
         (
             ('      th: ["โฆษณาหลอกลวง"]', '      jp: ["広告"]'),

@@ -382,7 +382,13 @@ def rematch(
         if name not in known:
             _fail(f"--watchlist: no watchlist named {name!r} in {config.path}", 2)
     since_iso = parse_when(since, "since") if since else None
-    report = run_rematch(config.store, config.watchlists, only=watchlist or (), since=since_iso)
+    report = run_rematch(
+        config.store,
+        config.watchlists,
+        only=watchlist or (),
+        since=since_iso,
+        embeddings=config.embeddings,
+    )
     console = stdout_console()
     changed = [c for c in report.changes if c.added or c.removed or c.kept_triaged]
     for change in changed:
@@ -399,6 +405,66 @@ def rematch(
         markup=False,
         soft_wrap=True,
     )
+
+
+@app.command()
+def calibrate(
+    ctx: typer.Context,
+    show_only: Annotated[
+        bool, typer.Option("--show", help="Show the thresholds in use; change nothing.")
+    ] = False,
+    min_articles: Annotated[
+        int,
+        typer.Option(
+            "--min-articles",
+            min=50,
+            max=1_000_000,
+            help="Hit-free articles a language needs to use the store's own background.",
+        ),
+    ] = 500,
+) -> None:
+    """Set semantic thresholds on this store's own articles instead of the shipped news.
+
+    For each language with enough stored articles that no watchlist hit, the newest
+    5000 become the background each description's threshold is set on (a description
+    fires on about 0.5 % of it). Run it once a few weeks of scans are stored, and
+    again after changing sources. Prints the thresholds now in use.
+    """
+    from adwatch.config import load_config
+    from adwatch.embedding import calibrate as run_calibrate
+    from adwatch.embedding import semantic_settings
+    from adwatch.models import DETECTED_LANGUAGES
+    from adwatch.semantic.score import POOLED
+    from adwatch.semantic.stage import SemanticStage
+    from adwatch.store import open_store
+
+    state = _state(ctx)
+    config = load_config(state.config, db=state.db)
+    semantic = [w for w in config.watchlists if w.semantic]
+    if not semantic:
+        _fail(f"no watchlist in {config.path} has semantic descriptions: nothing to calibrate", 2)
+    with open_store(config.store, create=False) as store:
+        if not show_only:
+            for done in run_calibrate(
+                store, config.embeddings, DETECTED_LANGUAGES, minimum=min_articles
+            ):
+                verdict = (
+                    "the store's own background from now on"
+                    if done.used
+                    else f"fewer than {min_articles}: the shipped background stays"
+                )
+                typer.echo(f"{done.language}: {done.articles} hit-free articles, {verdict}")
+        settings = semantic_settings(config.watchlists, config.embeddings, store)
+    if settings is None:
+        _fail("embeddings are disabled in the config (embeddings: {enabled: false})", 2)
+    index = SemanticStage(settings).index
+    typer.echo(f"thresholds set on: {index.origin}")
+    languages = [language for language in DETECTED_LANGUAGES if language in index.means]
+    typer.echo("\t".join(["watchlist", "description", *languages, "other"]))
+    for entry in index.watchlists:
+        for i, label in enumerate(entry.labels):
+            values = [f"{entry.thresholds[key][i]:.3f}" for key in [*languages, POOLED]]
+            typer.echo("\t".join([clean(entry.name), clean(label), *values]))
 
 
 @app.command()
@@ -572,11 +638,27 @@ def show(
     fmt = _choice(fmt, ("table", "json"), "--format")
     with _query_store(ctx) as store:
         detail = query.get_hit(store, hit_id)
+        if detail.hit.score is not None:
+            detail = _explained(ctx, store, detail)
     if fmt == "json":
         typer.echo(_json(detail.as_dict(), indent=2))
         return
     render = _render()
     render.stdout_console().print(render.render_hit_detail(detail))
+
+
+def _explained(ctx: typer.Context, store: Any, detail: Any) -> Any:
+    """A semantic hit with its threshold, when the config can be read (else as stored)."""
+    from adwatch import query
+    from adwatch.config import load_config
+    from adwatch.models import EmbeddingSettings
+
+    state = _state(ctx)
+    try:
+        config = load_config(state.config, db=state.db)
+    except AdwatchError:
+        return query.explain_semantic(detail, store, [], EmbeddingSettings(enabled=False))
+    return query.explain_semantic(detail, store, config.watchlists, config.embeddings)
 
 
 @app.command()

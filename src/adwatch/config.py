@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +18,17 @@ import yaml
 
 from adwatch import PROJECT_URL, __version__
 from adwatch.errors import ConfigError, QueryError
-from adwatch.models import DETECTED_LANGUAGES, SEVERITIES, FetchSettings, Market, Source, Watchlist
+from adwatch.models import (
+    DETECTED_LANGUAGES,
+    SEVERITIES,
+    Description,
+    EmbeddingSettings,
+    FetchSettings,
+    Market,
+    Semantic,
+    Source,
+    Watchlist,
+)
 from adwatch.rules import parse_query, split_term
 
 CONFIG_ENV = "ADWATCH_CONFIG"
@@ -67,6 +77,7 @@ class Config:
     markets: dict[str, Market]
     sources: list[Source]
     watchlists: list[Watchlist]
+    embeddings: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     # Loaded, but probably not what was meant: "file:line: field: what" each.
     warnings: tuple[str, ...] = ()
 
@@ -494,8 +505,12 @@ def _item_label(where: _Where, fields: _Fields, section: str, index: int) -> str
 
 _WATCHLIST_KEYS = {
     "name", "category", "severity", "markets", "terms", "query", "context", "near",
-    "exclude", "fold_diacritics", "languages",
+    "exclude", "fold_diacritics", "languages", "semantic",
 }  # fmt: skip
+_SEMANTIC_KEYS = {"descriptions", "threshold", "severity"}
+# A description longer than this is cut by the model anyway (its query is read in
+# 128 tokens, about 500 characters of English).
+_DESCRIPTION_MAX = 600
 
 
 def _parse_watchlists(
@@ -544,8 +559,15 @@ def _parse_watchlists(
             _check_query(where, fields["query"], f"{label}.query", query)
         if terms and query:
             raise where.error(item, label, "give either terms or query, not both")
-        if not terms and not query:
-            raise where.error(item, label, "a watchlist needs terms or a query (it has neither)")
+        semantic = (
+            _parse_semantic(where, fields["semantic"], f"{label}.semantic", severity)
+            if "semantic" in fields
+            else None
+        )
+        if not terms and not query and semantic is None:
+            raise where.error(
+                item, label, "a watchlist needs terms, a query or semantic (it has none)"
+            )
         context = (
             _term_list(where, fields["context"], f"{label}.context") if "context" in fields else ()
         )
@@ -587,9 +609,84 @@ def _parse_watchlists(
                 exclude=exclude,
                 fold_diacritics=fold,
                 languages=languages,
+                semantic=semantic,
             )
         )
     return watchlists
+
+
+def _parse_semantic(where: _Where, node: yaml.Node, field_name: str, severity: str) -> Semantic:
+    """`semantic:` as a list of descriptions, or a mapping with `descriptions` and options.
+
+    Semantic hits are less certain than keyword hits, so by default they come one
+    severity below the watchlist's (docs/semantic.md).
+    """
+    threshold: float | None = None
+    semantic_severity = SEVERITIES[max(0, SEVERITIES.index(severity) - 1)]
+    descriptions_node = node
+    if isinstance(node, yaml.MappingNode):
+        fields = _mapping(where, node, field_name)
+        _check_keys(where, fields, _SEMANTIC_KEYS, field_name)
+        if "descriptions" not in fields:
+            raise where.error(node, f"{field_name}.descriptions", "missing")
+        descriptions_node = fields["descriptions"]
+        if "threshold" in fields:
+            threshold = _unit_float(where, fields["threshold"], f"{field_name}.threshold")
+        if "severity" in fields:
+            semantic_severity = _str(where, fields["severity"], f"{field_name}.severity")
+            if semantic_severity not in SEVERITIES:
+                raise where.error(
+                    fields["severity"],
+                    f"{field_name}.severity",
+                    f"unknown severity {semantic_severity!r} (known: {', '.join(SEVERITIES)})",
+                )
+    descriptions = _parse_descriptions(where, descriptions_node, f"{field_name}.descriptions")
+    return Semantic(descriptions=descriptions, severity=semantic_severity, threshold=threshold)
+
+
+def _parse_descriptions(where: _Where, node: yaml.Node, field_name: str) -> tuple[Description, ...]:
+    """`{label: text, ...}`, or a list of texts labelled semantic-1, semantic-2, ..."""
+    if isinstance(node, yaml.MappingNode):
+        fields = _mapping(where, node, field_name)
+        pairs = [(key, _str(where, value, f"{field_name}.{key}")) for key, value in fields.items()]
+    else:
+        texts = _str_list(where, node, field_name)
+        pairs = [(f"semantic-{i}", text) for i, text in enumerate(texts, start=1)]
+    if not pairs:
+        raise where.error(node, field_name, "empty: give at least one description")
+    for label, text in pairs:
+        if len(text) > _DESCRIPTION_MAX:
+            raise where.error(
+                node,
+                f"{field_name}.{label}",
+                f"{len(text)} characters; keep a description under {_DESCRIPTION_MAX}",
+            )
+    return tuple(Description(label.strip(), " ".join(text.split())) for label, text in pairs)
+
+
+def _unit_float(where: _Where, node: yaml.Node, field_name: str) -> float:
+    value = _value(where, node, field_name)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not -1 <= value <= 1:
+        raise where.error(node, field_name, f"expected a number from -1 to 1, got {_show(value)}")
+    return float(value)
+
+
+def _parse_embeddings(where: _Where, node: yaml.Node) -> EmbeddingSettings:
+    from adwatch.semantic.embed import MODELS
+
+    fields = _mapping(where, node, "embeddings")
+    _check_keys(where, fields, {"enabled", "model"}, "embeddings")
+    enabled = _bool(where, fields["enabled"], "embeddings.enabled") if "enabled" in fields else None
+    model = EmbeddingSettings().model
+    if "model" in fields:
+        model = _str(where, fields["model"], "embeddings.model")
+        if model not in MODELS:
+            raise where.error(
+                fields["model"],
+                "embeddings.model",
+                f"unknown model {model!r} (known: {', '.join(MODELS)})",
+            )
+    return EmbeddingSettings(enabled=enabled, model=model)
 
 
 def _parse_terms(where: _Where, node: yaml.Node, field_name: str) -> dict[str, tuple[str, ...]]:
@@ -619,7 +716,7 @@ def _check_query(where: _Where, node: yaml.Node, field_name: str, query: str) ->
         raise where.error(node, field_name, str(exc)) from exc
 
 
-_TOP_KEYS = {"version", "store", "fetch", "markets", "sources", "watchlists"}
+_TOP_KEYS = {"version", "store", "fetch", "markets", "sources", "watchlists", "embeddings"}
 
 
 def parse_config(text: str, path: Path) -> Config:
@@ -654,6 +751,17 @@ def parse_config(text: str, path: Path) -> Config:
             "watchlists",
             "none configured: a scan stores articles but finds no hits",
         )
+    embeddings = (
+        _parse_embeddings(where, fields["embeddings"])
+        if "embeddings" in fields
+        else EmbeddingSettings()
+    )
+    if embeddings.enabled is False and any(w.semantic for w in watchlists):
+        where.warn(
+            fields["embeddings"],
+            "embeddings.enabled",
+            "false: the semantic part of every watchlist is skipped",
+        )
     store = _store_location(where, fields.get("store"), store_name, path)
     return Config(
         path=path,
@@ -662,6 +770,7 @@ def parse_config(text: str, path: Path) -> Config:
         markets=markets,
         sources=sources,
         watchlists=watchlists,
+        embeddings=embeddings,
         warnings=tuple(where.warnings),
     )
 

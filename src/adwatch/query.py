@@ -13,7 +13,7 @@ import dataclasses
 import getpass
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -24,12 +24,14 @@ from adwatch.models import (
     SEVERITIES,
     ArticleHits,
     ArticleRow,
+    EmbeddingSettings,
     Filters,
     Hit,
     Source,
     SourceHealth,
     TriageChange,
     TriageEntry,
+    Watchlist,
 )
 from adwatch.search import parse_search
 from adwatch.store import TRIAGE_STATUSES, Store
@@ -188,6 +190,17 @@ def hit_ids(store: Store, filters: Filters) -> list[int]:
 
 
 @dataclass(frozen=True)
+class SemanticReason:
+    """A semantic hit's evidence: the lead that was compared, its score, and the score
+    the watchlist's description needs in the article's language today."""
+
+    description: str | None  # the description's text, if the watchlist still has it
+    score: float
+    threshold: float | None  # None: the description is no longer configured
+    background: str  # what the threshold was set on
+
+
+@dataclass(frozen=True)
 class HitDetail:
     """Everything `show` displays about one hit."""
 
@@ -197,10 +210,12 @@ class HitDetail:
     other_hits: list[Hit]  # the first OTHER_HITS_SHOWN in text order
     history: list[TriageEntry]
     other_hits_total: int = 0  # all other hits of the article, shown or not
+    semantic: SemanticReason | None = None  # why a semantic hit fired
 
     def as_dict(self) -> dict[str, Any]:
         return {
             **self.hit.as_dict(),
+            "semantic": asdict(self.semantic) if self.semantic else None,
             "fetched_at": self.fetched_at,
             "context": asdict(self.context),
             "other_hits": [h.as_dict() for h in self.other_hits],
@@ -229,6 +244,32 @@ def get_hit(store: Store, hit_id: int) -> HitDetail:
         history=store.triage_history(hit.id),
         other_hits_total=total,
     )
+
+
+def explain_semantic(
+    detail: HitDetail, store: Store, watchlists: Sequence[Watchlist], embeddings: EmbeddingSettings
+) -> HitDetail:
+    """`detail` with the reason its semantic hit fired, scored against the current config."""
+    from adwatch.embedding import semantic_settings
+    from adwatch.semantic.stage import SemanticStage
+
+    hit = detail.hit
+    if hit.score is None:
+        return detail
+    watchlist = next((w for w in watchlists if w.name == hit.watchlist), None)
+    description = None
+    if watchlist is not None and watchlist.semantic is not None:
+        description = next(
+            (d.text for d in watchlist.semantic.descriptions if d.label == hit.term), None
+        )
+    threshold, origin = None, ""
+    settings = semantic_settings(list(watchlists), embeddings, store)
+    if settings is not None and description is not None:
+        index = SemanticStage(settings).index
+        threshold = index.threshold(hit.watchlist, hit.term, hit.language)
+        origin = index.origin
+    reason = SemanticReason(description, hit.score, threshold, origin)
+    return replace(detail, semantic=reason)
 
 
 def match_context(text: str, hit: Hit, width: int = CONTEXT_CHARS) -> Context:

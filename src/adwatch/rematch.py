@@ -14,10 +14,12 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from adwatch.embedding import semantic_settings
 from adwatch.errors import UsageError
 from adwatch.match import ArticleMatches, Matcher
-from adwatch.models import HitChange, StoredText, Watchlist
+from adwatch.models import ArticleVector, EmbeddingSettings, HitChange, Match, StoredText, Watchlist
 from adwatch.store import Store, open_store
 from adwatch.text.dates import utc_now
 from adwatch.workers import worker_pool
@@ -48,26 +50,29 @@ def rematch(
     only: Sequence[str] = (),
     since: str | None = None,
     workers: int = 2,
+    embeddings: EmbeddingSettings | None = None,
 ) -> RematchReport:
     """Match stored articles again and bring their hits up to date.
 
     `only` limits the run to those watchlists (other hits are left alone);
     without it, hits of watchlists no longer configured count as no longer
     matching. `since` (an adwatch timestamp) limits it to articles fetched since.
-    `workers` <= 1 matches in this process. Never runs beside a scan: raises
-    LockHeld when one is running (either engine).
+    `workers` <= 1 matches in this process. Semantic watchlists score the stored
+    vectors (an article without one, or with another model's, is embedded again).
+    Never runs beside a scan: raises LockHeld when one is running (either engine).
     """
     selected = _select(watchlists, only)
     scope = {w.name for w in selected} if only else None
     tally = _Tally([w.name for w in selected])
     with open_store(location, create=False) as store, store.exclusive_session():
-        chunks = _article_chunks(store, since)
+        semantic = semantic_settings(selected, embeddings or EmbeddingSettings(), store)
+        chunks = _article_chunks(store, since, semantic is not None)
         if workers <= 1:
-            matcher = Matcher.build(selected)
+            _init_worker(selected, semantic)
             for rows in chunks:
-                _apply(store, _match_rows(matcher, rows), rows, scope, tally)
+                _apply(store, _match_in_worker(rows), rows, scope, tally)
         else:
-            with worker_pool(_init_worker, [selected], workers=workers) as pool:
+            with worker_pool(_init_worker, [selected, semantic], workers=workers) as pool:
                 _run_in_pool(pool, workers, chunks, store, scope, tally)
     return RematchReport(articles=tally.articles, changes=tally.changes())
 
@@ -106,52 +111,87 @@ class _Tally:
 # --- reading ------------------------------------------------------------------------------
 
 
-def _article_chunks(store: Store, since: str | None) -> Iterator[list[StoredText]]:
-    """Articles in id order, CHUNK_SIZE at a time."""
+def _article_chunks(
+    store: Store, since: str | None, with_vectors: bool
+) -> Iterator[list[tuple[StoredText, ArticleVector | None]]]:
+    """Articles in id order (with their stored vectors), CHUNK_SIZE at a time."""
     last_id = 0
     while True:
         found = store.article_texts(after_id=last_id, since=since, limit=CHUNK_SIZE)
         if not found:
             return
         last_id = found[-1].article_id
-        yield found
+        vectors = store.article_vectors([row.article_id for row in found]) if with_vectors else {}
+        yield [(row, vectors.get(row.article_id)) for row in found]
 
 
 # --- matching -----------------------------------------------------------------------------
 
+
+@dataclass(frozen=True)
+class _Rematched:
+    """One article matched again: its hits, and its vector and tone when they are new."""
+
+    found: ArticleMatches
+    matches: list[Match]
+    vector: ArticleVector | None = None  # embedded again (none stored, or another model)
+    tone: float | None = None
+
+
 _worker_matcher: Matcher | None = None
+_worker_semantic: Any = None
 
 
-def _init_worker(watchlists: Sequence[Watchlist]) -> None:
-    """Build the matcher once per worker process."""
-    global _worker_matcher
+def _init_worker(watchlists: Sequence[Watchlist], semantic: Any = None) -> None:
+    """Build the matcher (and the semantic stage) once per worker process."""
+    global _worker_matcher, _worker_semantic
     _worker_matcher = Matcher.build(watchlists)
+    _worker_semantic = None
+    if semantic is not None:
+        from adwatch.semantic.stage import SemanticStage
+
+        _worker_semantic = SemanticStage(semantic)
 
 
-def _match_in_worker(rows: list[StoredText]) -> list[ArticleMatches]:
+def _match_in_worker(rows: list[tuple[StoredText, ArticleVector | None]]) -> list[_Rematched]:
     if _worker_matcher is None:
         raise RuntimeError("the rematch worker was started without its matcher")
-    return _match_rows(_worker_matcher, rows)
-
-
-def _match_rows(matcher: Matcher, rows: list[StoredText]) -> list[ArticleMatches]:
-    # The same per-watchlist cap as the scan, so a rematch gives the scan's hits.
-    return [
-        matcher.match_article(row.text, market=row.market, language=row.language) for row in rows
-    ]
+    done = []
+    for row, stored in rows:
+        # The same per-watchlist cap as the scan, so a rematch gives the scan's hits.
+        found = _worker_matcher.match_article(row.text, market=row.market, language=row.language)
+        if _worker_semantic is None:
+            done.append(_Rematched(found, found.matches))
+            continue
+        vector, semantic, tone = _worker_semantic.apply(
+            row.text,
+            market=row.market,
+            language=row.language,
+            keyword_matches=found.matches,
+            stored=stored,
+        )
+        done.append(
+            _Rematched(
+                found,
+                [*found.matches, *semantic],
+                vector=None if vector == stored else vector,
+                tone=tone,
+            )
+        )
+    return done
 
 
 def _run_in_pool(
     pool: ProcessPoolExecutor,
     workers: int,
-    chunks: Iterator[list[StoredText]],
+    chunks: Iterator[list[tuple[StoredText, ArticleVector | None]]],
     store: Store,
     scope: set[str] | None,
     tally: _Tally,
 ) -> None:
     # A few chunks in flight keep the workers busy while this process writes;
     # never more, so memory does not grow with the store.
-    in_flight: deque[tuple[Future[list[ArticleMatches]], list[StoredText]]] = deque()
+    in_flight: deque[tuple[Future[list[_Rematched]], list[Any]]] = deque()
     for rows in chunks:
         in_flight.append((pool.submit(_match_in_worker, rows), rows))
         if len(in_flight) >= 2 * workers:
@@ -167,15 +207,19 @@ def _run_in_pool(
 
 def _apply(
     store: Store,
-    results: list[ArticleMatches],
-    rows: list[StoredText],
+    results: list[_Rematched],
+    rows: list[tuple[StoredText, ArticleVector | None]],
     scope: set[str] | None,
     tally: _Tally,
 ) -> None:
     """Write one chunk's changes in one transaction."""
     now = utc_now()
     with store.transaction():
-        for row, result in zip(rows, results, strict=True):
+        for (row, _), result in zip(rows, results, strict=True):
+            if result.vector is not None:
+                store.save_vector(row.article_id, result.vector)
+            if result.tone is not None:
+                store.set_tone(row.article_id, result.tone)
             changes = store.replace_hits(
                 row.article_id,
                 result.matches,
@@ -185,6 +229,8 @@ def _apply(
                 found_at=now,
                 scope=scope,
             )
-            store.set_hit_totals(row.article_id, result.matches, result.capped(), scope=scope)
+            store.set_hit_totals(
+                row.article_id, result.found.matches, result.found.capped(), scope=scope
+            )
             tally.add(changes)
             tally.articles += 1

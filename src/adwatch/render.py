@@ -496,7 +496,13 @@ def _detail_lines(detail: HitDetail, width: int) -> list[Text]:
         for index, part in enumerate(wrap_text(value, max(1, width - label_width - 2))):
             label_cell = Text(label if index == 0 else "", "bold")
             lines.append(_padded(label_cell, label_width).append("  ").append_text(part))
-    lines += layout_box("match in context", highlighted(detail.context), width)
+    if detail.hit.score is not None:
+        lines += _semantic_lines(detail, width)
+    lines += layout_box(
+        "lead compared (semantic)" if detail.hit.score is not None else "match in context",
+        highlighted(detail.context),
+        width,
+    )
     if detail.other_hits:
         lines += [Text(), Text("other hits of this article", "bold")]
         lines += _other_hits_lines(detail.other_hits, width)
@@ -505,6 +511,25 @@ def _detail_lines(detail: HitDetail, width: int) -> list[Text]:
             lines.append(Text(f"… and {hidden} more (hits --group-by article, or export)", "dim"))
     lines += [Text(), Text("triage history", "bold")]
     lines += _history_lines(detail, width)
+    return lines
+
+
+def _semantic_lines(detail: HitDetail, width: int) -> list[Text]:
+    """Why a semantic hit fired: its score against the description's threshold."""
+    hit, reason = detail.hit, detail.semantic
+    line = Text("semantic  ", "bold")
+    line.append(f"score {hit.score:.3f}")
+    if reason is not None and reason.threshold is not None:
+        margin = (hit.score or 0.0) - reason.threshold
+        language = hit.language or "unknown language"
+        line.append(f" vs threshold {reason.threshold:.3f} for {language} ({margin:+.3f})")
+    else:
+        line.append(" (the description is no longer configured: no threshold to compare)")
+    lines = wrap_text(line, width)
+    if reason is not None and reason.description:
+        lines += wrap_text(safe_text(f"described as: {reason.description}", "dim"), width)
+    if reason is not None and reason.background:
+        lines += wrap_text(safe_text(f"threshold set on: {reason.background}", "dim"), width)
     return lines
 
 

@@ -28,6 +28,7 @@ from adwatch.models import (
     Article,
     ArticleHits,
     ArticleRow,
+    ArticleVector,
     FailedSource,
     Filters,
     Hit,
@@ -58,12 +59,44 @@ CHUNK = 500  # values bound in one IN (...): well under either engine's limit
 
 _ARTICLE_COLUMNS = (
     "url", "source", "market", "title", "text", "language", "published_at", "fetched_at",
-    "content_hash", "extractor", "entry_id", "zawgyi", "author",
+    "content_hash", "extractor", "entry_id", "zawgyi", "author", "tone",
 )  # fmt: skip
 _HIT_INSERT = """INSERT INTO hits (article_id, watchlist, category, severity, term,
-    matched_text, start, "end", snippet, market, language, found_at, status, source)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)
+    matched_text, start, "end", snippet, market, language, found_at, status, source, score)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?)
     ON CONFLICT DO NOTHING"""
+
+
+# The tables of semantic watchlists, for both engines: `semantic_tables("BIGINT", "BYTEA")`.
+_SEMANTIC_TABLES = (
+    """CREATE TABLE article_vectors (
+        article_id {id} PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+        model TEXT NOT NULL,
+        lead_end INTEGER NOT NULL,
+        vector {blob} NOT NULL
+    )""",
+    # Descriptions embedded once per model, not at every scan.
+    """CREATE TABLE description_vectors (
+        model TEXT NOT NULL,
+        text TEXT NOT NULL,
+        vector {blob} NOT NULL,
+        PRIMARY KEY (model, text)
+    )""",
+    # `adwatch calibrate`: the store's own ordinary news, per model and language.
+    """CREATE TABLE semantic_background (
+        model TEXT NOT NULL,
+        language TEXT NOT NULL,
+        articles INTEGER NOT NULL,
+        vectors {blob} NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (model, language)
+    )""",
+)
+
+
+def semantic_tables(id_type: str, blob_type: str) -> list[str]:
+    """CREATE TABLE statements of the semantic tables in an engine's types."""
+    return [sql.format(id=id_type, blob=blob_type) for sql in _SEMANTIC_TABLES]
 
 
 def marks(count: int) -> str:
@@ -246,8 +279,9 @@ class Store(ABC):
         *,
         totals: dict[str, int] | None = None,
         page_retry: PageRetry | None = None,
+        vector: ArticleVector | None = None,
     ) -> SavedArticle:
-        """Store an article and its hits in one transaction.
+        """Store an article and its hits (and its lead's vector) in one transaction.
 
         An article already stored (same feed entry id in the same source, or same
         URL) is updated in place; its untriaged hits are replaced by `matches`,
@@ -261,6 +295,7 @@ class Store(ABC):
             article.url, article.source, article.market, article.title, article.text,
             article.language, article.published_at, article.fetched_at, article.content_hash,
             article.extractor, article.entry_id, int(article.zawgyi), article.author,
+            article.tone,
         ]  # fmt: skip
         with self.transaction():
             existing = self.find_article(
@@ -313,9 +348,93 @@ class Store(ABC):
                 hits_new = sum(change.added for change in changes.values())
                 self._clear_hit_totals(article_id)
             self._insert_hit_totals(article_id, matches, totals or {})
+            if vector is not None:
+                self.save_vector(article_id, vector, replace=not created)
             if page_retry is not None or not created:
                 self._set_page_retry(article_id, page_retry)
         return SavedArticle(article_id, created=created, changed=True, hits_new=hits_new)
+
+    # --- vectors (docs/semantic.md) -----------------------------------------------------
+
+    def save_vector(self, article_id: int, vector: ArticleVector, *, replace: bool = True) -> None:
+        """Keep the vector of an article's lead (one per article: a new one replaces it)."""
+        if replace:
+            self._execute("DELETE FROM article_vectors WHERE article_id = ?", [article_id])
+        self._execute(
+            "INSERT INTO article_vectors (article_id, model, lead_end, vector) VALUES (?, ?, ?, ?)",
+            [article_id, vector.model, vector.lead_end, vector.vector],
+        )
+
+    def set_tone(self, article_id: int, tone: float | None) -> None:
+        self._execute("UPDATE articles SET tone = ? WHERE id = ?", [tone, article_id])
+
+    def article_vectors(self, article_ids: Sequence[int]) -> dict[int, ArticleVector]:
+        """The stored vectors of these articles, by article id (those that have one)."""
+        found: dict[int, ArticleVector] = {}
+        for chunk in chunks(list(article_ids)):
+            for row in self._fetch(
+                "SELECT article_id, model, lead_end, vector FROM article_vectors "
+                f"WHERE article_id IN ({marks(len(chunk))})",
+                chunk,
+            ):
+                found[int(row[0])] = ArticleVector(row[1], int(row[2]), bytes(row[3]))
+        return found
+
+    def background_vectors(self, model: str, language: str, *, limit: int) -> list[bytes]:
+        """Vectors of the newest `limit` articles in `language` that no watchlist hit:
+        the store's own ordinary news, for `adwatch calibrate`."""
+        rows = self._fetch(
+            """SELECT v.vector FROM article_vectors v JOIN articles a ON a.id = v.article_id
+               WHERE v.model = ? AND a.language = ?
+                 AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.article_id = a.id)
+               ORDER BY a.id DESC LIMIT ?""",
+            [model, language, limit],
+        )
+        return [bytes(row[0]) for row in rows]
+
+    def cached_query_vectors(self, model: str, texts: Sequence[str]) -> dict[str, bytes]:
+        """Vectors of watchlist descriptions embedded by an earlier scan, by text."""
+        found: dict[str, bytes] = {}
+        for chunk in chunks(list(texts)):
+            for row in self._fetch(
+                "SELECT text, vector FROM description_vectors "
+                f"WHERE model = ? AND text IN ({marks(len(chunk))})",
+                [model, *chunk],
+            ):
+                found[row[0]] = bytes(row[1])
+        return found
+
+    def cache_query_vectors(self, model: str, vectors: dict[str, bytes]) -> None:
+        with self.transaction():
+            self._execute_many(
+                "INSERT INTO description_vectors (model, text, vector) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [(model, text, vector) for text, vector in vectors.items()],
+            )
+
+    def save_background(self, model: str, language: str, vectors: bytes, articles: int) -> None:
+        """Make these vectors the store's background for `language` (`adwatch calibrate`)."""
+        with self.transaction():
+            self._execute(
+                "DELETE FROM semantic_background WHERE model = ? AND language = ?",
+                [model, language],
+            )
+            self._execute(
+                "INSERT INTO semantic_background (model, language, articles, vectors, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [model, language, articles, vectors, utc_now()],
+            )
+
+    def stored_background(self, model: str) -> dict[str, tuple[bytes, int, str]]:
+        """language -> (vectors, articles, created_at) saved by `adwatch calibrate`."""
+        return {
+            row[0]: (bytes(row[1]), int(row[2]), row[3])
+            for row in self._fetch(
+                "SELECT language, vectors, articles, created_at FROM semantic_background "
+                "WHERE model = ?",
+                [model],
+            )
+        }
 
     def set_hit_totals(
         self,
@@ -446,11 +565,12 @@ class Store(ABC):
         if again:
             self._execute_many(
                 """UPDATE hits SET category = ?, severity = ?, matched_text = ?, "end" = ?,
-                   snippet = ? WHERE id = ? AND (category != ? OR severity != ?
-                   OR matched_text != ? OR "end" != ? OR snippet != ?)""",
+                   snippet = ?, score = ? WHERE id = ? AND (category != ? OR severity != ?
+                   OR matched_text != ? OR "end" != ? OR snippet != ?
+                   OR coalesce(score, -9) != coalesce(?, -9))""",
                 [
-                    (m.category, m.severity, m.matched_text, m.end, m.snippet, hit_id,
-                     m.category, m.severity, m.matched_text, m.end, m.snippet)
+                    (m.category, m.severity, m.matched_text, m.end, m.snippet, m.score, hit_id,
+                     m.category, m.severity, m.matched_text, m.end, m.snippet, m.score)
                     for hit_id, m in again
                 ],
             )  # fmt: skip
@@ -487,6 +607,7 @@ class Store(ABC):
                     language,
                     found_at,
                     source,
+                    m.score,
                 )
                 for m in matches
             ],  # fmt: skip
@@ -907,7 +1028,7 @@ HIT_FIELDS = {
     "category": "h.category", "severity": "h.severity", "term": "h.term",
     "matched_text": "h.matched_text", "snippet": "h.snippet", "title": "a.title",
     "url": "a.url", "source": "h.source", "status": "h.status", "note": "h.note",
-    "article_id": "h.article_id", "start": "h.start", "end": 'h."end"',
+    "article_id": "h.article_id", "start": "h.start", "end": 'h."end"', "score": "h.score",
 }  # fmt: skip
 # What `iter_search_candidates` and `raw_fts_rows` read of each article.
 ARTICLE_ROW_FIELDS = {

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from adwatch.store.base import semantic_tables
 from adwatch.text.scripts import UNSPACED_BLOCKS
 
 MIGRATIONS_TABLE = "adwatch_migrations"
@@ -263,6 +264,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration("pg002_source_leases", (_SOURCE_LEASES,)),
+    Migration(
+        "pg003_semantic",
+        (
+            "ALTER TABLE hits ADD COLUMN score DOUBLE PRECISION",
+            "ALTER TABLE articles ADD COLUMN tone DOUBLE PRECISION",
+            *semantic_tables("BIGINT", "BYTEA"),
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

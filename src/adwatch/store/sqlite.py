@@ -26,6 +26,7 @@ from adwatch.store.base import (
     Condition,
     Store,
     build,
+    semantic_tables,
     where,
 )
 from adwatch.store.fts import iter_candidates, register_functions, text_condition
@@ -249,6 +250,15 @@ def _m004_folded_search(db: sqlite_utils.Database) -> None:
         "INSERT INTO articles_folded_fts (rowid, title, text) SELECT "
         f"id, {folded.format('title')}, {folded.format('text')} FROM articles"
     )
+
+
+@migrations(name="m005_semantic")
+def _m005_semantic(db: sqlite_utils.Database) -> None:
+    """Schema version 5: article vectors, semantic hits' scores, tone (docs/semantic.md)."""
+    db.execute("ALTER TABLE hits ADD COLUMN score REAL")
+    db.execute("ALTER TABLE articles ADD COLUMN tone REAL")
+    for statement in semantic_tables("INTEGER", "BLOB"):
+        db.execute(statement)
 
 
 SCHEMA_VERSION = len(migrations.names)
