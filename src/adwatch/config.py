@@ -646,22 +646,29 @@ def _parse_semantic(where: _Where, node: yaml.Node, field_name: str, severity: s
 
 def _parse_descriptions(where: _Where, node: yaml.Node, field_name: str) -> tuple[Description, ...]:
     """`{label: text, ...}`, or a list of texts labelled semantic-1, semantic-2, ..."""
+    # (node, field, label, text) each: an error points at the description's own line.
     if isinstance(node, yaml.MappingNode):
         fields = _mapping(where, node, field_name)
-        pairs = [(key, _str(where, value, f"{field_name}.{key}")) for key, value in fields.items()]
+        items = [
+            (value, f"{field_name}.{key}", key, _str(where, value, f"{field_name}.{key}"))
+            for key, value in fields.items()
+        ]
     else:
-        texts = _str_list(where, node, field_name)
-        pairs = [(f"semantic-{i}", text) for i, text in enumerate(texts, start=1)]
-    if not pairs:
+        listed = _str_items(where, node, field_name)
+        items = [
+            (item, label, f"semantic-{i}", text)
+            for i, (item, label, text) in enumerate(listed, start=1)
+        ]
+    if not items:
         raise where.error(node, field_name, "empty: give at least one description")
-    for label, text in pairs:
+    for item, item_field, _, text in items:
         if len(text) > _DESCRIPTION_MAX:
             raise where.error(
-                node,
-                f"{field_name}.{label}",
+                item,
+                item_field,
                 f"{len(text)} characters; keep a description under {_DESCRIPTION_MAX}",
             )
-    return tuple(Description(label.strip(), " ".join(text.split())) for label, text in pairs)
+    return tuple(Description(label.strip(), " ".join(text.split())) for _, _, label, text in items)
 
 
 def _unit_float(where: _Where, node: yaml.Node, field_name: str) -> float:
