@@ -277,7 +277,8 @@ import csv, sqlite3, sys
 conn = sqlite3.connect(sys.argv[1])
 rows = conn.execute(
     "SELECT h.id, h.found_at, a.published_at, h.market, h.language, h.watchlist, h.category, "
-    "h.severity, h.term, h.matched_text, h.snippet, a.title, a.url, h.source, h.status, h.note "
+    "h.severity, h.term, h.matched_text, h.snippet, a.title, a.url, h.source, h.status, h.note, "
+    "h.score "
     "FROM hits h JOIN articles a ON a.id = h.article_id ORDER BY h.found_at DESC"
 ).fetchall()
 with open(sys.argv[1] + ".list.csv", "w", encoding="utf-8-sig", newline="") as out:

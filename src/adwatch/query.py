@@ -40,10 +40,12 @@ from adwatch.text.snippets import Context, cut_context
 
 __all__ = ["ArticleHits", "Context", "Filters", "Hit", "SourceHealth", "TriageEntry"]
 
-# Columns of `export` and of `hits --format csv`, in the order of the design.
+# Columns of `export` and of `hits --format csv`, in the order of the design, then a
+# semantic hit's score (empty for keyword hits), so exports tell the two apart.
 EXPORT_COLUMNS = (
     "id", "found_at", "published_at", "market", "language", "watchlist", "category",
     "severity", "term", "matched_text", "snippet", "title", "url", "source", "status", "note",
+    "score",
 )  # fmt: skip
 
 TREND_GROUPS = ("market", "category", "watchlist", "source", "language", "severity")

@@ -1058,8 +1058,9 @@ SOURCE_HEALTH_FIELDS = {
     "last_pages": "s.last_pages", "last_pages_failed": "s.last_pages_failed",
     "last_page_error": "s.last_page_error",
 }  # fmt: skip
-# Columns of the export (design.md section 3): the first 16 of a hit, in that order.
-EXPORT_FIELDS = dict(list(HIT_FIELDS.items())[:16])
+# Columns of the export (design.md section 3): the first 16 of a hit, in that order,
+# then a semantic hit's score.
+EXPORT_FIELDS = {**dict(list(HIT_FIELDS.items())[:16]), "score": HIT_FIELDS["score"]}
 
 
 def select_list(fields: dict[str, str]) -> str:
