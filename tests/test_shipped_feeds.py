@@ -340,6 +340,31 @@ SENTENCES = [
         "Before the election, parties ran radio spots and sponsored videos on YouTube.",
         "elections",
     ),
+    # the risk written another way: an imitated voice, a cloned site, retargeting
+    (
+        "VN",
+        "en",
+        "A clip with an imitated voice of a radio host ran as sponsored videos.",
+        "deepfake",
+    ),
+    ("TH", "th", "คลิปเสียงเลียนแบบผู้ประกาศข่าวถูกโปรโมตเป็นโพสต์ผู้สนับสนุน ชวนเทรดทองคำ", "deepfake"),
+    (
+        "VN",
+        "vi",
+        "Video tạo bằng AI có hình ảnh lãnh đạo ngân hàng được chạy quảng cáo.",
+        "deepfake",
+    ),
+    ("MM", "my", "အဆိုတော်၏ အသံကို အတုယူထားသော ဗီဒီယိုကို ကြော်ငြာအဖြစ် တင်ထားသည်။", "deepfake"),
+    ("TH", "en", "A cloned website of the railway was promoted through sponsored links.", "fraud"),
+    ("VN", "vi", "Trang web nhái chuỗi điện máy được quảng cáo trên Google.", "fraud"),
+    ("TH", "th", "เว็บไซต์เลียนแบบธนาคารซื้อโฆษณาบนกูเกิล ดูดเงินจากบัญชีผู้ใช้", "fraud"),
+    ("TH", "en", "Shoppers were profiled and retargeted with online ads by a partner.", "privacy"),
+    (
+        "MM",
+        "en",
+        "The ministry ordered channels to stop airing commercials for a cream.",
+        "regulator",
+    ),
 ]
 HARMLESS = [
     ("TH", "th", "บริษัทเปิดตัวโฆษณาชิ้นใหม่ใช้นักแสดงชื่อดัง ยอดวิวทะลุล้านในสามวัน"),
@@ -353,6 +378,10 @@ HARMLESS = [
     ("TH", "th", "นักร้องสาวขึ้นสู่สปอตไลต์อีกครั้งหลังข่าวปลอมเรื่องการเลิกรา"),  # สปอต in spotlight
     ("TH", "th", "การเลือกตั้งนายกสมาคมฟุตบอลจัดเดือนหน้า ผู้สมัครโปรโมตนโยบายพัฒนาเยาวชน"),
     ("VN", "vi", "Ủy ban bầu cử quảng bá hình ảnh ngày hội toàn dân trên pano và loa phát thanh."),
+    ("TH", "th", "บริษัทเอเจนซีโฆษณาถูกแฮ็กเว็บไซต์ แต่ระบบกลับมาใช้งานได้แล้ว"),  # not a hijacked page
+    ("VN", "vi", "Công ty sao chép ý tưởng quảng cáo của đối thủ, bị chỉ trích vì thiếu sáng tạo."),
+    ("TH", "th", "นักเลียนเสียงชื่อดังรับงานพากย์ภาพยนตร์โฆษณาเครื่องดื่มชูกำลัง"),  # an impressionist
+    ("TH", "en", "Brands use lookalike audiences and affiliate marketing to reach shoppers."),
 ]
 
 
