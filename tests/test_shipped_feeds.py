@@ -365,6 +365,7 @@ SENTENCES = [
         "The ministry ordered channels to stop airing commercials for a cream.",
         "regulator",
     ),
+    ("VN", "vi", "tiktok toan video quang cao web danh bac online", "gambling"),  # typed bare
 ]
 HARMLESS = [
     ("TH", "th", "บริษัทเปิดตัวโฆษณาชิ้นใหม่ใช้นักแสดงชื่อดัง ยอดวิวทะลุล้านในสามวัน"),
@@ -382,6 +383,15 @@ HARMLESS = [
     ("VN", "vi", "Công ty sao chép ý tưởng quảng cáo của đối thủ, bị chỉ trích vì thiếu sáng tạo."),
     ("TH", "th", "นักเลียนเสียงชื่อดังรับงานพากย์ภาพยนตร์โฆษณาเครื่องดื่มชูกำลัง"),  # an impressionist
     ("TH", "en", "Brands use lookalike audiences and affiliate marketing to reach shoppers."),
+    # gambling with no ad angle: a raid is not an ad risk
+    (
+        "TH",
+        "en",
+        "Police arrested 40 people running illegal online gambling websites from a villa.",
+    ),
+    ("TH", "th", "ตำรวจบุกจับแก๊งเปิดเว็บพนันออนไลน์ ยึดคอมพิวเตอร์ 30 เครื่อง"),
+    ("VN", "vi", "Công an triệt phá đường dây đánh bạc qua mạng, bắt giữ 20 đối tượng."),
+    ("MM", "my", "ရဲတပ်ဖွဲ့က အွန်လိုင်းလောင်းကစား ဂိုဏ်းကို ဖမ်းဆီးခဲ့သည်။"),
 ]
 
 
