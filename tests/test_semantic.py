@@ -296,7 +296,7 @@ def test_semantic_as_a_mapping_with_labels_threshold_and_severity(tmp_path: Path
         (
             "      descriptions: [a]\n      thresold: 0.2",
             "FILE:11: watchlists[scam].semantic.thresold: unknown key "
-            "(known: descriptions, severity, threshold)",
+            "(known: descriptions, severity, threshold, unlike)",
         ),
         (
             "      descriptions: [a]\n      threshold: 1.5",

@@ -507,7 +507,7 @@ _WATCHLIST_KEYS = {
     "name", "category", "severity", "markets", "terms", "query", "context", "near",
     "exclude", "fold_diacritics", "languages", "semantic",
 }  # fmt: skip
-_SEMANTIC_KEYS = {"descriptions", "threshold", "severity"}
+_SEMANTIC_KEYS = {"descriptions", "unlike", "threshold", "severity"}
 # A description longer than this is cut by the model anyway (its query is read in
 # 128 tokens, about 500 characters of English).
 _DESCRIPTION_MAX = 600
@@ -641,10 +641,26 @@ def _parse_semantic(where: _Where, node: yaml.Node, field_name: str, severity: s
                     f"unknown severity {semantic_severity!r} (known: {', '.join(SEVERITIES)})",
                 )
     descriptions = _parse_descriptions(where, descriptions_node, f"{field_name}.descriptions")
-    return Semantic(descriptions=descriptions, severity=semantic_severity, threshold=threshold)
+    unlike: tuple[Description, ...] = ()
+    if isinstance(node, yaml.MappingNode) and "unlike" in fields:
+        unlike = _parse_descriptions(where, fields["unlike"], f"{field_name}.unlike", "unlike")
+    return Semantic(
+        descriptions=descriptions, severity=semantic_severity, threshold=threshold, unlike=unlike
+    )
 
 
-def _parse_descriptions(where: _Where, node: yaml.Node, field_name: str) -> tuple[Description, ...]:
+def _parse_top_semantic(where: _Where, node: yaml.Node) -> tuple[Description, ...]:
+    """The top-level `semantic: {unlike: [...]}`: what every semantic watchlist is not."""
+    fields = _mapping(where, node, "semantic")
+    _check_keys(where, fields, {"unlike"}, "semantic")
+    if "unlike" not in fields:
+        return ()
+    return _parse_descriptions(where, fields["unlike"], "semantic.unlike", "unlike")
+
+
+def _parse_descriptions(
+    where: _Where, node: yaml.Node, field_name: str, prefix: str = "semantic"
+) -> tuple[Description, ...]:
     """`{label: text, ...}`, or a list of texts labelled semantic-1, semantic-2, ..."""
     # (node, field, label, text) each: an error points at the description's own line.
     if isinstance(node, yaml.MappingNode):
@@ -656,7 +672,7 @@ def _parse_descriptions(where: _Where, node: yaml.Node, field_name: str) -> tupl
     else:
         listed = _str_items(where, node, field_name)
         items = [
-            (item, label, f"semantic-{i}", text)
+            (item, label, f"{prefix}-{i}", text)
             for i, (item, label, text) in enumerate(listed, start=1)
         ]
     if not items:
@@ -723,7 +739,9 @@ def _check_query(where: _Where, node: yaml.Node, field_name: str, query: str) ->
         raise where.error(node, field_name, str(exc)) from exc
 
 
-_TOP_KEYS = {"version", "store", "fetch", "markets", "sources", "watchlists", "embeddings"}
+_TOP_KEYS = {
+    "version", "store", "fetch", "markets", "sources", "watchlists", "embeddings", "semantic",
+}  # fmt: skip
 
 
 def parse_config(text: str, path: Path) -> Config:
@@ -758,6 +776,14 @@ def parse_config(text: str, path: Path) -> Config:
             "watchlists",
             "none configured: a scan stores articles but finds no hits",
         )
+    if "semantic" in fields:
+        unlike = _parse_top_semantic(where, fields["semantic"])
+        watchlists = [
+            replace(w, semantic=replace(w.semantic, unlike=unlike + w.semantic.unlike))
+            if w.semantic
+            else w
+            for w in watchlists
+        ]
     embeddings = (
         _parse_embeddings(where, fields["embeddings"])
         if "embeddings" in fields

@@ -251,13 +251,16 @@ def demo_config_text(sample: Sample) -> str:
             f"    market: {source.market}",
         ]
     lines.append("")
-    return "\n".join(lines) + "\n" + _top_level_block(shipped_text, "watchlists")
+    blocks = [_top_level_block(shipped_text, key) for key in ("semantic", "watchlists")]
+    return "\n".join(lines) + "\n" + "\n".join(block for block in blocks if block)
 
 
 def _top_level_block(text: str, key: str) -> str:
     """The lines of `key:` and everything under it, comments included, as written."""
     lines = text.splitlines(keepends=True)
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"{key}:"))
+    start = next((i for i, line in enumerate(lines) if line.startswith(f"{key}:")), None)
+    if start is None:
+        return ""
     end = next(
         (i for i in range(start + 1, len(lines)) if _TOP_LEVEL_KEY.match(lines[i])), len(lines)
     )

@@ -69,6 +69,9 @@ class Semantic:
     descriptions: tuple[Description, ...]
     severity: str
     threshold: float | None = None
+    # Stories that share the theme's words but not its risk (a phone scam with no ad):
+    # a description fires only on a lead closer to it than to every one of these.
+    unlike: tuple[Description, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -200,6 +200,8 @@ class SemanticReason:
     score: float
     threshold: float | None  # None: the description is no longer configured
     background: str  # what the threshold was set on
+    unlike: str | None = None  # the closest of what the watchlist is not, which scored lower
+    unlike_score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -264,13 +266,25 @@ def explain_semantic(
         description = next(
             (d.text for d in watchlist.semantic.descriptions if d.label == hit.term), None
         )
-    threshold, origin = None, ""
+    threshold, origin, unlike = None, "", None
     settings = semantic_settings(list(watchlists), embeddings, store)
     if settings is not None and description is not None:
+        from adwatch.semantic.stage import vector_from
+
         index = SemanticStage(settings).index
         threshold = index.threshold(hit.watchlist, hit.term, hit.language)
         origin = index.origin
-    reason = SemanticReason(description, hit.score, threshold, origin)
+        stored = store.article_vectors([hit.article_id]).get(hit.article_id)
+        if stored is not None:
+            unlike = index.closest_unlike(vector_from(stored.vector), hit.watchlist, hit.language)
+    reason = SemanticReason(
+        description,
+        hit.score,
+        threshold,
+        origin,
+        unlike=unlike[0] if unlike else None,
+        unlike_score=unlike[1] if unlike else None,
+    )
     return replace(detail, semantic=reason)
 
 

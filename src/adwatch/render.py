@@ -528,6 +528,10 @@ def _semantic_lines(detail: HitDetail, width: int) -> list[Text]:
     lines = wrap_text(line, width)
     if reason is not None and reason.description:
         lines += wrap_text(safe_text(f"described as: {reason.description}", "dim"), width)
+    if reason is not None and reason.unlike and reason.unlike_score is not None:
+        lines += wrap_text(
+            safe_text(f"closest unlike ({reason.unlike_score:.3f}): {reason.unlike}", "dim"), width
+        )
     if reason is not None and reason.background:
         lines += wrap_text(safe_text(f"threshold set on: {reason.background}", "dim"), width)
     return lines

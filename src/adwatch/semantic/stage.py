@@ -26,7 +26,12 @@ if TYPE_CHECKING:
 
 def query_texts(watchlists: Sequence[Watchlist]) -> list[str]:
     """Every text embedded as a query: the watchlists' descriptions and tone's anchors."""
-    texts = [d.text for w in watchlists if w.semantic for d in w.semantic.descriptions]
+    texts = [
+        d.text
+        for w in watchlists
+        if w.semantic
+        for d in (*w.semantic.descriptions, *w.semantic.unlike)
+    ]
     texts += [anchor for anchors in ANCHORS.values() for anchor in anchors]
     return list(dict.fromkeys(texts))
 
