@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from adwatch.models import ArticleVector, Match, Watchlist
 from adwatch.semantic.embed import Embedder, Lead, lead_of, load_embedder
 from adwatch.semantic.score import Background, SemanticIndex, build_index, shipped_background
-from adwatch.semantic.tone import ANCHORS, ToneScale
+from adwatch.semantic.tone import ToneScale
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,14 +25,13 @@ if TYPE_CHECKING:
 
 
 def query_texts(watchlists: Sequence[Watchlist]) -> list[str]:
-    """Every text embedded as a query: the watchlists' descriptions and tone's anchors."""
+    """Every text embedded as a query: the watchlists' descriptions and unlike descriptions."""
     texts = [
         d.text
         for w in watchlists
         if w.semantic
         for d in (*w.semantic.descriptions, *w.semantic.unlike)
     ]
-    texts += [anchor for anchors in ANCHORS.values() for anchor in anchors]
     return list(dict.fromkeys(texts))
 
 
@@ -77,7 +76,7 @@ class SemanticStage:
         queries = {text: vector_from(data, "<f4") for text, data in settings.query_vectors.items()}
         background = self._background(settings)
         self.index: SemanticIndex = build_index(settings.watchlists, queries, background)
-        self.tone = ToneScale.build(queries, self.index.means)
+        self.tone = ToneScale.shipped(self.model, self.index.means)
         self._np = np
 
     def _background(self, settings: SemanticSettings) -> Background:
@@ -108,7 +107,7 @@ class SemanticStage:
         language: str | None,
         keyword_matches: Sequence[Match],
         stored: ArticleVector | None = None,
-    ) -> tuple[ArticleVector, list[Match], float]:
+    ) -> tuple[ArticleVector, list[Match], float | None]:
         """The lead's vector (reused from `stored` when it is this model's and the same
         lead), the semantic hits, and the article's tone."""
         if stored is not None and stored.model == self.model and stored.lead_end <= len(text):
@@ -123,5 +122,5 @@ class SemanticStage:
             language=language,
             keyword_watchlists={m.watchlist for m in keyword_matches},
         )
-        tone = self.tone.tone(vector, language)
+        tone = self.tone.tone(vector, language) if self.tone is not None else None
         return ArticleVector(self.model, lead.end, vector_bytes(vector)), matches, tone

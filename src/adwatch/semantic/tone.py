@@ -2,9 +2,14 @@
 
 No packaged offline sentiment model reads Thai, Vietnamese or Burmese, and a general
 sentiment model would answer another question (is the text happy?). Tone here is
-narrower: an article's lead is compared, in the embedding space its semantic
-watchlists already use, with anchor sentences of critical coverage and of favourable
-coverage; the difference, scaled, is `articles.tone` in [-1, 1] (negative: critical).
+narrower. An article's lead, in the embedding space its semantic watchlists already
+use and centred on its language's mean of ordinary news, is compared with three
+reference points: the mean of labelled leads of critical, neutral and favourable
+coverage (tools/tone_centroids.py, from benchmarks/data/tone-dev-*). Its closeness to
+each, through a softmax, gives p(critical), p(neutral), p(favourable), and
+
+    articles.tone = p(favourable) - p(critical)      in [-1, 1], negative = critical
+
 Its accuracy per language, measured on a labelled set nobody tuned on, is in
 docs/semantic.md; read tone as a trend over many articles, not as a verdict on one.
 """
@@ -13,7 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from typing import TYPE_CHECKING
+
+from adwatch.semantic.embed import model_family
 
 if TYPE_CHECKING:
     import numpy as np
@@ -21,54 +29,42 @@ if TYPE_CHECKING:
 
     Vectors = npt.NDArray[np.float32]
 
-ANCHORS: Mapping[str, tuple[str, ...]] = {
-    "critical": (
-        "Regulators fine the platform for failing to remove scam advertisements",
-        "Victims blame the social network for ads that led them to lose their savings",
-        "Authorities summon the platform and demand it stop running illegal gambling ads",
-        "Lawmakers criticise the company for profiting from fraudulent advertising",
-        "The platform is accused of ignoring complaints about fake celebrity ads",
-        "Police say criminals used paid ads on the platform to cheat thousands of people",
-    ),
-    "favourable": (
-        "The platform signs an agreement with police to fight online fraud together",
-        "Scam ad losses fell sharply after the platform introduced advertiser verification",
-        "The company is praised for quickly removing harmful advertisements",
-        "The ad campaign wins an award for its creativity and public benefit",
-        "The platform launches a free tool that helps users report fake ads",
-        "Regulators welcome the platform's new transparency rules for political ads",
-    ),
-}
-SCALE = 0.12  # a difference of this much is a tone of about -1 or 1 (tanh)
+LABELS = ("critical", "neutral", "favourable")
+SHARPNESS = 20.0  # softmax sharpness over cosines (they differ by hundredths)
+# A tone this far from 0 reads as critical or favourable coverage, else neutral: on
+# tone-dev this reading agrees with the closest centroid on all but a few leads.
+NEUTRAL_BAND = 0.2
 
 
 @dataclass(frozen=True)
 class ToneScale:
-    """Anchor vectors, and each language's mean to centre a lead with."""
+    """The three centroids, and each language's mean to centre a lead with."""
 
-    critical: Vectors  # (anchors, dim)
-    favourable: Vectors
+    centroids: Vectors  # (3, dim), in LABELS order
     means: Mapping[str, Vectors]
 
     @classmethod
-    def build(cls, queries: Mapping[str, Vectors], means: Mapping[str, Vectors]) -> ToneScale:
+    def shipped(cls, model: str, means: Mapping[str, Vectors]) -> ToneScale | None:
+        """The shipped centroids for `model`'s family; None for a model they do not fit."""
         import numpy as np
 
-        return cls(
-            critical=np.vstack([queries[a] for a in ANCHORS["critical"]]),
-            favourable=np.vstack([queries[a] for a in ANCHORS["favourable"]]),
-            means=means,
-        )
+        path = resources.files("adwatch") / "data" / "semantic" / "tone.npz"
+        with resources.as_file(path) as file, np.load(file) as data:
+            if model_family(str(data["model"])) != model_family(model):
+                return None
+            return cls(centroids=data["centroids"].astype(np.float32), means=means)
 
-    def raw(self, vector: Vectors, language: str | None) -> float:
-        """Closeness to critical minus closeness to favourable anchors (centred leads)."""
+    def probabilities(self, vector: Vectors, language: str | None) -> Vectors:
+        """p(critical), p(neutral), p(favourable) of a lead."""
+        import numpy as np
+
         from adwatch.semantic.score import background_key, centred
 
         lead = centred(vector, self.means[background_key(language, self.means)])
-        return float((self.critical @ lead).mean() - (self.favourable @ lead).mean())
+        weights = np.exp(SHARPNESS * (self.centroids @ lead))
+        return weights / weights.sum()  # type: ignore[no-any-return]
 
     def tone(self, vector: Vectors, language: str | None) -> float:
         """-1 (critical) .. 1 (favourable), rounded to two decimals."""
-        import math
-
-        return round(-math.tanh(self.raw(vector, language) / SCALE), 2)
+        critical, _, favourable = self.probabilities(vector, language)
+        return round(float(favourable - critical), 2)
