@@ -222,21 +222,23 @@ def _adwatch_command() -> list[str]:
 def _run_adwatch(config: Path, counter: list[int], *, reaping: bool) -> Run:
     before_children = _children_cpu()
     before_requests = counter[0]
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [*_adwatch_command(), "-c", str(config), "scan", "--quiet"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "NO_PROXY": "*"},
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    stdout, stderr = process.communicate()
-    if process.returncode != 0:
-        raise SystemExit(
-            f"adwatch scan exited {process.returncode}: {(stderr or stdout).decode()[-2000:]}"
+    # Output goes to a file, not a pipe: wait4 reads nothing, so a scan that wrote more
+    # than a pipe holds would wait for us forever.
+    with tempfile.TemporaryFile() as output:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            [*_adwatch_command(), "-c", str(config), "scan", "--quiet"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "NO_PROXY": "*"},
         )
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        output.seek(0)
+        said = output.read().decode(errors="replace")
+    if process.returncode != 0:
+        raise SystemExit(f"adwatch scan exited {process.returncode}: {said[-2000:]}")
     cpu_all = None
     if reaping:
         _reap_orphans()

@@ -9,9 +9,11 @@ import json
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from trafilatura import bare_extraction
@@ -22,6 +24,7 @@ from adwatch.extract import extract_page
 from adwatch.fetch import Fetcher
 from adwatch.models import FetchResult, FetchSettings
 from adwatch.text.language import detect_language, vietnamese_evidence
+from adwatch.workers import MAX_BATCH, Batcher, LazyPool
 
 PAGES = Path(__file__).parent / "data" / "pages"
 
@@ -219,3 +222,95 @@ def test_a_store_at_this_schema_opens_without_sqlite_utils(tmp_path: Path) -> No
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "1"]
+
+
+# --- CPU jobs go to the pool in batches ----------------------------------------------------
+
+
+class _CountingPool(ThreadPoolExecutor):
+    """A real thread pool that remembers how many jobs each round trip carried."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=4)
+        self.batches: list[int] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.batches.append(len(args[0]))  # run_each(calls)
+        return super().submit(fn, *args, **kwargs)
+
+
+_GATE = threading.Event()
+
+
+def _square_unless_seven(n: int) -> int:
+    if n == 7:
+        raise ValueError(f"not seven: {n!r}")
+    return n * n
+
+
+def _square_when_open(n: int) -> int:
+    assert _GATE.wait(timeout=30)
+    return n * n
+
+
+async def _run_jobs(batcher: Batcher, numbers: Sequence[int]) -> list[object]:
+    outcomes = await asyncio.gather(
+        *(batcher.run(_square_unless_seven, n) for n in numbers), return_exceptions=True
+    )
+    return list(outcomes)
+
+
+def test_jobs_ready_together_are_spread_over_the_free_slots() -> None:
+    """Two batches per worker may be in the pool: 5 jobs and 4 free slots make 2+2+1."""
+    with _CountingPool() as pool:
+        outcomes = asyncio.run(_run_jobs(Batcher(pool, workers=2), [1, 2, 3, 4, 5]))
+    assert outcomes == [1, 4, 9, 16, 25]
+    assert pool.batches == [2, 2, 1]
+
+
+def test_jobs_wait_while_the_workers_are_busy_and_then_leave_together() -> None:
+    async def scenario(batcher: Batcher) -> list[int]:
+        first = [asyncio.ensure_future(batcher.run(_square_when_open, n)) for n in (1, 2)]
+        await asyncio.sleep(0.05)  # both sent: the one worker's two slots are taken
+        later = [asyncio.ensure_future(batcher.run(_square_when_open, n)) for n in (3, 4, 5)]
+        await asyncio.sleep(0.05)
+        _GATE.set()
+        return list(await asyncio.gather(*first, *later))
+
+    _GATE.clear()
+    with _CountingPool() as pool:
+        assert asyncio.run(scenario(Batcher(pool, workers=1))) == [1, 4, 9, 16, 25]
+    # The three that waited leave in one batch, or two if both slots came free together.
+    assert pool.batches[:2] == [1, 1] and pool.batches[2:] in ([3], [2, 1])
+
+
+def test_a_batch_holds_at_most_max_batch_jobs() -> None:
+    numbers = [10 + n for n in range(2 * MAX_BATCH + 3)]
+    with _CountingPool() as pool:
+        outcomes = asyncio.run(_run_jobs(Batcher(pool, workers=1), numbers))
+    assert outcomes == [n * n for n in numbers]
+    assert pool.batches == [MAX_BATCH, MAX_BATCH, 3]
+
+
+def test_a_failing_job_fails_alone_in_its_batch() -> None:
+    with _CountingPool() as pool:
+        outcomes = asyncio.run(_run_jobs(Batcher(pool, workers=1), [6, 7, 8, 9]))
+    assert outcomes[0] == 36 and outcomes[2:] == [64, 81]
+    assert isinstance(outcomes[1], ValueError) and str(outcomes[1]) == "not seven: 7"
+    assert "_square_unless_seven" in outcomes[1].__notes__[0]  # where it failed, for --debug
+    assert pool.batches == [2, 2]
+
+
+def test_jobs_in_a_process_pool_come_back_from_batches() -> None:
+    """Through real worker processes (a LazyPool started off the event loop)."""
+    pool = LazyPool(_nothing_to_set_up, [], workers=2)
+    try:
+        outcomes = asyncio.run(_run_jobs(Batcher(pool), [3, 7, 5]))
+    finally:
+        pool.shutdown()
+    assert outcomes[0] == 9 and outcomes[2] == 25
+    assert isinstance(outcomes[1], ValueError)
+
+
+def _nothing_to_set_up() -> None:
+    pass

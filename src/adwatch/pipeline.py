@@ -50,7 +50,7 @@ from adwatch.models import (
 )
 from adwatch.store import Store, open_store
 from adwatch.text.dates import iso_utc, utc_now
-from adwatch.workers import LazyPool
+from adwatch.workers import Batcher, LazyPool
 
 if TYPE_CHECKING:
     from adwatch.semantic.stage import SemanticSettings
@@ -361,6 +361,7 @@ class _Scan:
         self.config = config
         self.store = store
         self.executor = executor
+        self.batcher = Batcher(executor)
         self.articles = articles
         self.on_event = on_event or (lambda event: None)
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="adwatch-store")
@@ -373,7 +374,8 @@ class _Scan:
         self.scanner = f"{socket.gethostname()}:{os.getpid()}"
 
     async def _cpu(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+        # In batches: one pool round trip for the jobs that wait while the workers are busy.
+        return await self.batcher.run(fn, *args)
 
     async def _db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a store call on the one writer thread.

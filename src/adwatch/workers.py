@@ -8,9 +8,12 @@ stops it, so one key press gives one message, not one traceback per worker.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
 import signal
 import threading
+import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 from typing import TYPE_CHECKING, Any
@@ -87,13 +90,139 @@ class LazyPool(Executor):
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
+    @property
+    def workers(self) -> int:
+        return self._arguments[2] or max(1, os.cpu_count() or 1)
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    def start(self) -> None:
+        """Start the pool and its workers now (it blocks while the forkserver imports)."""
+        pool = self._started_pool()
+        # The pool forks one worker per job until it has them all; jobs that do nothing
+        # make them all now, so a caller can do this off its event loop.
+        for _ in range(self.workers):
+            pool.submit(_nothing)
+
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return self._started_pool().submit(fn, *args, **kwargs)
+
+    def _started_pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
                 initializer, initargs, workers = self._arguments
                 self._pool = worker_pool(initializer, initargs, workers=workers)
-        return self._pool.submit(fn, *args, **kwargs)
+            return self._pool
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def _nothing() -> None:
+    """A job that only makes the pool fork a worker."""
+
+
+# --- batches: one pool round trip for several jobs -------------------------------------
+
+MAX_BATCH = 8
+
+_Call = tuple[Callable[..., Any], tuple[Any, ...]]
+
+
+def run_each(calls: Sequence[_Call]) -> list[tuple[bool, Any]]:
+    """`fn(*args)` for each of `calls` (in a worker): (True, result) or (False, exception)."""
+    outcomes: list[tuple[bool, Any]] = []
+    for fn, args in calls:
+        try:
+            outcomes.append((True, fn(*args)))
+        except Exception as exc:  # handed to the job's caller, as the pool would
+            # The worker's traceback, for `--debug` (the pool would attach it as the cause).
+            exc.add_note(traceback.format_exc().rstrip())
+            outcomes.append((False, exc))
+    return outcomes
+
+
+class Batcher:
+    """Runs CPU jobs in a pool, several to a round trip when the workers are busy.
+
+    Each pool round trip costs the main process a future, a wake-up of the pool's feeder
+    and manager threads, pickling and a wake-up of the event loop (docs/scan.md, Speed).
+    At most two batches per worker are in the pool (one running, one waiting, so a worker
+    never waits for the main process); jobs that come meanwhile wait here and leave
+    together, at most MAX_BATCH to a batch, when a batch comes back.
+    """
+
+    def __init__(self, executor: Executor, *, workers: int | None = None) -> None:
+        self.executor = executor
+        self.workers = workers or getattr(executor, "workers", None) or os.cpu_count() or 1
+        self.max_in_flight = 2 * self.workers
+        self._ready: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]] = []
+        self._in_flight = 0
+        self._scheduled = False
+        self._starting: asyncio.Task[None] | None = None
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Return `fn(*args)` run in the pool (its exception raised here)."""
+        await self._start()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._ready.append((fn, args, future))
+        self._schedule()
+        return await future
+
+    async def _start(self) -> None:
+        """Start a LazyPool off the event loop: fetching goes on while the forkserver imports."""
+        if not isinstance(self.executor, LazyPool) or self.executor.started:
+            return
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(asyncio.to_thread(self.executor.start))
+        await asyncio.shield(self._starting)
+
+    def _schedule(self) -> None:
+        # After this turn of the event loop, so that jobs made ready together go together.
+        if not self._scheduled and self._ready and self._in_flight < self.max_in_flight:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._send)
+
+    def _send(self) -> None:
+        self._scheduled = False
+        ready = [job for job in self._ready if not job[2].done()]  # done: caller cancelled
+        free = self.max_in_flight - self._in_flight
+        size = min(MAX_BATCH, -(-len(ready) // max(1, free)))
+        while ready and self._in_flight < self.max_in_flight:
+            self._dispatch(ready[:size])
+            ready = ready[size:]
+        self._ready = ready
+
+    def _dispatch(
+        self, batch: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]]
+    ) -> None:
+        futures = [future for _, _, future in batch]
+        calls = [(fn, args) for fn, args, _ in batch]
+        try:
+            sent = asyncio.get_running_loop().run_in_executor(self.executor, run_each, calls)
+        except Exception as exc:  # a broken or closed pool: each job raises it
+            for future in futures:
+                future.set_exception(exc)
+            return
+        self._in_flight += 1
+        sent.add_done_callback(functools.partial(self._deliver, futures))
+
+    def _deliver(self, futures: list[asyncio.Future[Any]], sent: asyncio.Future[Any]) -> None:
+        self._in_flight -= 1
+        self._schedule()
+        if sent.cancelled():
+            for future in futures:
+                future.cancel()
+            return
+        error = sent.exception()
+        outcomes = sent.result() if error is None else [(False, error)] * len(futures)
+        for future, (ok, value) in zip(futures, outcomes, strict=True):
+            if future.done():
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
