@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adwatch.text.scripts import char_script
 from adwatch.text.segment import (
+    MYANMAR_OPTIONAL_SPACE,
+    myanmar_space_free_pieces,
+    myanmar_space_is_optional,
     myanmar_syllable_boundary,
     myanmar_syllables,
     safe_cut,
@@ -155,6 +160,70 @@ def test_myanmar_syllables(text: str, syllables: list[str]) -> None:
 )
 def test_myanmar_syllable_boundary(text: str, index: int, expected: bool) -> None:
     assert myanmar_syllable_boundary(text, index) is expected
+
+
+# --- spaces between Burmese syllables ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        ("း", "လောင်း", True),  # between two words
+        ("န", "ကြော်", True),  # before a consonant with a medial
+        ("ာ", "ဥပဒေ", True),  # before an independent vowel
+        ("ိ", "င်း", False),  # င is killed by asat: the space is inside a syllable
+        ("မ", "္ဘာ", False),  # before a virama
+        ("မ", "ဘ\u1039", False),  # before a consonant stacked on the next
+        ("ည", "\u1037\u103a", False),  # before a dot below and asat
+        ("။", "ဥပဒေ", False),  # after the section mark
+        ("ာ", "၊", False),  # before the little section
+        ("၂", "ခု", False),  # digits are read as 0-9
+        ("ာ", "၂၀", False),
+        ("k", "ကြော်", False),  # Latin before
+        ("ာ", "Facebook", False),  # Latin after
+        ("ก", "ก", False),  # Thai
+        ("ာ", "", False),
+    ],
+)
+def test_myanmar_space_is_optional(before: str, after: str, expected: bool) -> None:
+    assert myanmar_space_is_optional(before, after) is expected
+    found = [m.end() - 1 for m in MYANMAR_OPTIONAL_SPACE.finditer(before + " " + after)]
+    assert found == ([1] if expected else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        ("လောင်းကစား", ["လောင်း", "က", "စား"]),
+        ("အွန်လိုင်း", ["အွန်", "လိုင်း"]),
+        ("ကမ္ဘာ", ["ကမ္ဘာ"]),
+        ("ကြော်ငြာ၂၀၂၅", ["ကြော်", "ငြာ၂၀၂၅"]),  # no space is optional before a digit
+        ("โฆษณาหลอกลวง", ["โฆษณาหลอกลวง"]),  # Thai: as typed
+        ("", []),
+    ],
+)
+def test_myanmar_space_free_pieces(text: str, pieces: list[str]) -> None:
+    assert myanmar_space_free_pieces(text) == pieces
+
+
+burmese = st.text(alphabet=[chr(c) for c in range(0x1000, 0x10A0)], min_size=2, max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(burmese, st.data())
+def test_an_optional_space_moves_no_syllable_boundary(text: str, data: st.DataObject) -> None:
+    at = data.draw(st.integers(1, len(text) - 1))
+    spaced = text[:at] + " " + text[at:]
+    optional = myanmar_space_is_optional(text[at - 1], text[at : at + 3])
+    assert (at in [m.end() - 1 for m in MYANMAR_OPTIONAL_SPACE.finditer(spaced)]) is optional
+    if optional:
+        # Dropping the space keeps every boundary where it was, and the join is one too.
+        assert myanmar_syllable_boundary(text, at)
+        for index in range(len(text) + 1):
+            in_spaced = index if index <= at else index + 1
+            assert myanmar_syllable_boundary(text, index) is myanmar_syllable_boundary(
+                spaced, in_spaced
+            )
 
 
 # --- safe cuts -------------------------------------------------------------------------------

@@ -91,6 +91,33 @@ def test_burmese_mark_order(written: str, canonical: str) -> None:
     assert normalize_term(written) == canonical
 
 
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [
+        ("လိမ်လည် ကြော်ငြာ", "လိမ်လည်ကြော်ငြာ"),
+        ("လိမ် လည်  ကြော်\nငြာ", "လိမ်လည်ကြော်ငြာ"),
+        ("လိမ်လည်\u00a0\u200bကြော်ငြာ", "လိမ်လည်ကြော်ငြာ"),
+        # Kept: inside a syllable, next to punctuation, digits or another script.
+        ("အွန်လို င်း", "အွန်လို င်း"),
+        ("ကြော်ငြာ ။ ဥပဒေ", "ကြော်ငြာ ။ ဥပဒေ"),
+        ("ကြော်ငြာ ၂၀၂၅", "ကြော်ငြာ 2025"),
+        ("TikTok ကြော်ငြာ", "tiktok ကြော်ငြာ"),
+        ("โฆษณา ออนไลน์", "โฆษณา ออนไลน์"),
+    ],
+)
+def test_a_space_between_burmese_syllables_is_dropped(written: str, canonical: str) -> None:
+    assert normalize_term(written) == canonical
+
+
+def test_a_dropped_space_maps_nowhere() -> None:
+    text = "လိမ်လည်  ကြော်ငြာ"
+    normalized = normalize(text)
+    assert normalized.text == "လိမ်လည်ကြော်ငြာ"
+    assert normalized.span(0, 7) == (0, 7)  # လိမ်လည် without the spaces after it
+    assert normalized.span(7, 15) == (9, 17)  # ကြော်ငြာ without the spaces before it
+    assert normalized.span(0, 15) == (0, 17)  # across: the spaces inside are covered
+
+
 def test_digits_fold_to_ascii() -> None:
     assert normalize_term("๑๘+ ၂၀၂၅ ２０２５") == "18+ 2025 2025"
 
@@ -203,6 +230,8 @@ FRAGMENTS = [
     "က\u102f\u102d",
     "န\u103a\u1037",
     "၂၀",
+    "ကြော် ငြာ",  # a space between syllables, dropped
+    "လို င်း",  # a space inside a syllable, kept
     # English and punctuation
     "Scam AD",
     "Straße",

@@ -7,7 +7,8 @@ checked against the boundary rule of its own script (docs/matching.md):
 
 - Latin script (English, Vietnamese, brand names): whole words; `ad*` is a prefix.
 - Thai: dictionary word boundaries, with character clusters as the fallback.
-- Burmese: syllable boundaries.
+- Burmese: syllable boundaries; a space between two syllables is optional in
+  terms and text alike (normalisation drops it, adwatch.text.normalize).
 
 Only then do `exclude`, `context`/`near` and query logic look at the positions.
 """

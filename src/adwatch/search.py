@@ -195,17 +195,26 @@ Need = Piece | AllOf | AnyOf
 
 
 def _leaf_pieces(leaf: rules.Leaf) -> list[Piece]:
-    """A term cut where the script changes: Thai and Burmese as typed, the rest folded."""
+    """A term cut where the script changes: Thai as typed, Burmese by syllable, the rest folded."""
     pieces: list[Piece] = []
     position = 0
     for run in UNSPACED_RUN.finditer(leaf.text):
         pieces += _folded_pieces(leaf.text[position : run.start()])
-        pieces.append(Piece(RAW_INDEX, unicodedata.normalize("NFC", run.group())))
+        pieces += _unspaced_pieces(unicodedata.normalize("NFC", run.group()))
         position = run.end()
     pieces += _folded_pieces(leaf.text[position:])
     if leaf.wildcard and pieces and pieces[-1].index == FOLDED_INDEX:
         pieces[-1] = Piece(FOLDED_INDEX, pieces[-1].text, prefix=True)
     return pieces
+
+
+def _unspaced_pieces(run: str) -> list[Piece]:
+    """Thai as typed; Burmese cut where the matcher reads a space as optional, so
+    `လောင်းကစား` finds `လောင်း ကစား` (each syllable must be there)."""
+    from adwatch.text.segment import myanmar_space_free_pieces  # see _matcher
+
+    pieces = myanmar_space_free_pieces(run)
+    return [Piece(RAW_INDEX, piece) for piece in dict.fromkeys(pieces)]
 
 
 def _folded_pieces(text: str) -> list[Piece]:

@@ -5,8 +5,9 @@ original characters it came from, so a hit found in the normalised text is repor
 with offsets into the stored text (``NormalizedText.span``).
 
 The rules (NFC, invisible characters, case folding, typographic punctuation, digits,
-whitespace, Vietnamese tone placement, Thai sara am, Burmese mark order, optional
-diacritic folding) are described with examples in ``docs/text-normalisation.md``.
+whitespace, Vietnamese tone placement, Thai sara am, Burmese mark order, spaces between
+Burmese syllables, optional diacritic folding) are described with examples in
+``docs/text-normalisation.md``.
 
 How the offset map stays exact: the original is cut into clusters (a base character
 and the combining marks after it).  Every rule works inside one cluster, or rewrites a
@@ -28,6 +29,8 @@ from dataclasses import dataclass
 from itertools import accumulate, chain, compress, repeat
 from operator import ne
 from typing import TYPE_CHECKING
+
+from adwatch.text.segment import MYANMAR_OPTIONAL_SPACE
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -126,7 +129,8 @@ _TONED_O = "".join(sorted({old[0] for old in _VIETNAMESE_TONE_MOVES if old[1] !=
 _TONED_U = "".join(sorted({old[0] for old in _VIETNAMESE_TONE_MOVES if old[1] == "y"}))
 
 # Rewrites across clusters, applied to the normalised text; each match becomes one unit
-# that maps to everything it covers.  Whitespace runs and line breaks become one space.
+# that maps to everything it covers.  Whitespace runs and line breaks become one space
+# (then nothing between two Burmese syllables: `_drop_burmese_spaces`).
 _WHITESPACE = "".join(chr(code) for code in range(0x3001) if chr(code).isspace())
 _WHITESPACE_UNIT = "[{0}][{1}]*| [{1}]+".format(
     re.escape(_WHITESPACE.replace(" ", "")), re.escape(_WHITESPACE)
@@ -379,13 +383,44 @@ def _merge_units(normalized: NormalizedText) -> NormalizedText:
         units.append((unit_start, len(new_starts)))
         previous = last
     if not units:
-        return normalized
+        return _drop_burmese_spaces(normalized)
     parts.append(text[previous:])
     new_starts += starts[previous:]
     new_ends += ends[previous:]
     for unit_start, unit_end in units:
         _widen_unit(new_starts, new_ends, unit_start, unit_end)
-    return NormalizedText("".join(parts), new_starts, new_ends)
+    return _drop_burmese_spaces(NormalizedText("".join(parts), new_starts, new_ends))
+
+
+def _drop_burmese_spaces(normalized: NormalizedText) -> NormalizedText:
+    """Removes each space that only separates two Burmese syllables; it then maps nowhere.
+
+    Burmese writers put a space between some syllables and words and not others, so
+    terms and text alike lose it (docs/matching.md, Burmese). Runs after the whitespace
+    units, so any run of whitespace there is one space, which stands for the whole run.
+    The rule reads only the character before the space and the first cluster after it
+    (segment.myanmar_space_is_optional), and removing the space moves no syllable
+    boundary, so the offsets of everything else stay as they were.
+    """
+    text = normalized.text
+    spaces = [match.end() - 1 for match in MYANMAR_OPTIONAL_SPACE.finditer(text)]
+    if not spaces:
+        return normalized
+    pieces = list(zip([-1, *spaces], [*spaces, len(text)], strict=True))
+    starts, ends = normalized.source_starts, normalized.source_ends
+    if len(spaces) * 16 < len(text):
+        # A few Burmese words in a long article: copy the offsets by slices.
+        starts = list(chain.from_iterable([starts[before + 1 : after] for before, after in pieces]))
+        ends = list(chain.from_iterable([ends[before + 1 : after] for before, after in pieces]))
+    else:
+        # Burmese text, a space every few syllables: one pass with a mask is quicker.
+        keep = bytearray(b"\x01") * len(text)
+        for space in spaces:
+            keep[space] = 0
+        starts, ends = list(compress(starts, keep)), list(compress(ends, keep))
+    return NormalizedText(
+        "".join([text[before + 1 : after] for before, after in pieces]), starts, ends
+    )
 
 
 def _widen_unit(starts: list[int], ends: list[int], first: int, last: int) -> None:

@@ -8,7 +8,8 @@ more than a look at the neighbouring characters:
   all. `thai_spans_ok` applies the rule that docs/matching.md explains.
 - Burmese: syllables are found by rule (a consonant that is neither stacked
   under a virama nor killed by an asat starts one), so a term must start and end
-  on a syllable boundary.
+  on a syllable boundary. A space between two syllables is optional
+  (`myanmar_space_is_optional`): normalisation drops it from terms and text.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ import re
 import tempfile
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from functools import lru_cache
 
-from adwatch.text.scripts import is_myanmar, is_thai
+from adwatch.text.scripts import MYANMAR_BLOCKS, is_myanmar, is_thai
 
 # A term shorter than this (ตา, ยา, หวย) is one syllable: inside a longer
 # dictionary word it is nearly always a coincidence (ตา in ตาราง), so it only
@@ -52,6 +53,33 @@ _MYANMAR_SYLLABLE_START = frozenset(
 )
 _MYANMAR_PUNCTUATION = frozenset("\u104a\u104b")  # ၊ ။
 _VIRAMA, _ASAT, _DOT_BELOW = "\u1039", "\u103a", "\u1037"
+
+
+def _char_class(chars: Iterable[str]) -> str:
+    return "[" + "".join(map(re.escape, sorted(chars))) + "]"
+
+
+# Where a space between two Burmese syllables may be dropped (`myanmar_space_is_optional`).
+# Digits are left out: normalisation reads Myanmar digits as 0-9, not as Burmese.
+_MYANMAR_DIGITS = frozenset(
+    chr(c) for first, last in MYANMAR_BLOCKS for c in range(first, last + 1) if chr(c).isdigit()
+)
+_BEFORE_SPACE_CLASS = _char_class(
+    chr(c)
+    for first, last in MYANMAR_BLOCKS
+    for c in range(first, last + 1)
+    if chr(c) not in _MYANMAR_PUNCTUATION | _MYANMAR_DIGITS | {_VIRAMA}
+)
+_AFTER_SPACE = (
+    _char_class(_MYANMAR_SYLLABLE_START - _MYANMAR_DIGITS)
+    + f"(?![{_ASAT}{_VIRAMA}]|{_DOT_BELOW}{_ASAT})"  # not killed, not stacked
+)
+_BEFORE_OPTIONAL_SPACE = re.compile(_BEFORE_SPACE_CLASS)
+_AFTER_OPTIONAL_SPACE = re.compile(_AFTER_SPACE)
+# A Burmese letter or sign and one space after it that `myanmar_space_is_optional`
+# holds for. It starts with the letter, not a look back, so that a search skips
+# everything else (spaces between Latin words included) at C speed.
+MYANMAR_OPTIONAL_SPACE = re.compile(f"{_BEFORE_SPACE_CLASS} (?={_AFTER_SPACE})")
 
 
 # --- Thai character clusters ----------------------------------------------------------
@@ -133,6 +161,38 @@ def myanmar_syllable_boundary(text: str, index: int) -> bool:
     # A consonant killed by asat (or stacked with virama) closes the syllable
     # before it; NFC puts a dot below ahead of the asat (ည့်).
     return not (after[:1] in (_ASAT, _VIRAMA) or after == _DOT_BELOW + _ASAT)
+
+
+def myanmar_space_is_optional(before: str, after: str) -> bool:
+    """True when a space between `before` and `after` only separates two Burmese syllables.
+
+    Burmese writers put a space between some syllables and words and not others
+    (အွန်လိုင်း လောင်းကစား and အွန်လိုင်းလောင်းကစား are one phrase), so matching
+    reads such a space as nothing. `before` is the character before the space,
+    `after` at least the three after it. Only where `after` starts a new syllable
+    (a consonant neither killed by asat nor stacked) and `before` is a Burmese
+    letter or sign (not ၊, ။, a digit or a virama): there, removing the space keeps
+    every syllable boundary of the text as it was and the join is a boundary too,
+    so a term still cannot end inside a syllable. `MYANMAR_OPTIONAL_SPACE` finds
+    such spaces in a text.
+    """
+    return _BEFORE_OPTIONAL_SPACE.fullmatch(before) is not None and (
+        _AFTER_OPTIONAL_SPACE.match(after) is not None
+    )
+
+
+def myanmar_space_free_pieces(text: str) -> list[str]:
+    """`text` cut wherever a space could stand without changing what a term matches.
+
+    The pieces a Burmese term must find in a text, in order, with or without spaces
+    between them (`myanmar_space_is_optional`): လောင်းကစား gives လောင်း, က, စား.
+    """
+    cuts = [
+        index
+        for index in range(1, len(text))
+        if myanmar_space_is_optional(text[index - 1], text[index : index + 3])
+    ]
+    return [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True) if text[a:b]]
 
 
 def myanmar_syllables(text: str) -> list[str]:
