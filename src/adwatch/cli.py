@@ -919,11 +919,16 @@ def trends(
     source: SourceOpt = None,
     text: TextOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    measure: Annotated[
+        str,
+        typer.Option("--measure", help="hits, or tone: the mean tone of the articles with hits."),
+    ] = "hits",
 ) -> None:
     """Hits per day per market, category, watchlist or source, with sparklines.
 
     `change` compares the last day with the mean of the days before it, so a
-    spike stands out.
+    spike stands out. `--measure tone` shows instead how critical the coverage
+    is: the mean tone (-1 critical .. +1 favourable) of the articles with hits.
     """
 
     from adwatch import export as exporter
@@ -940,6 +945,12 @@ def trends(
         text=text,
     )
     fmt = _choice(fmt, ("table", "json", "csv"), "--format")
+    measure = _choice(measure, query.TREND_MEASURES, "--measure")
+    if measure == "tone":
+        with _query_store(ctx, filters) as store:
+            tones = query.tone_trends(store, by=by, days=days, filters=filters)
+        _print_tone_trends(tones, by=by, days=days, fmt=fmt)
+        return
     with _query_store(ctx, filters) as store:
         result = query.hit_trends(store, by=by, days=days, filters=filters)
     if fmt == "json":
@@ -965,6 +976,41 @@ def trends(
             typer.echo(f"No hits in the last {days} days.")
             return
         render.stdout_console().print(render.render_trends(result))
+
+
+def _print_tone_trends(result: Any, *, by: str, days: int, fmt: str) -> None:
+    """`trends --measure tone` as a table, JSON or CSV (one column per day's mean)."""
+    from adwatch import query
+
+    if fmt == "json":
+        typer.echo(_json(result.as_dict(), indent=2))
+    elif fmt == "csv":
+        from adwatch import export as exporter
+
+        columns = [by, *result.days, "mean", "last", "articles"]
+        rows = (
+            [
+                row.group,
+                *(_two_places(mean) for mean in row.means),
+                _two_places(row.mean),
+                _two_places(row.last),
+                row.articles,
+            ]
+            for row in result.rows
+        )
+        with exporter.open_output(None) as out:
+            exporter.write_csv(rows, out, columns=columns)
+    elif not result.rows:
+        typer.echo(
+            f"No toned articles in the last {days} days: tone needs embeddings (docs/semantic.md)."
+        )
+    else:
+        render = _render()
+        render.stdout_console().print(render.render_tone_trends(result, query.tone_note()))
+
+
+def _two_places(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 @app.command()
@@ -994,8 +1040,9 @@ def report(
     """Write a self-contained HTML digest of a period, with charts, that opens offline.
 
     At the top the period's numbers, then hits per day per market and per
-    category, the escalated and critical hits with their snippets and links,
-    watchlists and sources that started to fire, and failing sources.
+    category, the tone of coverage per market, the escalated and critical hits
+    with their snippets and links, watchlists and sources that started to fire,
+    and failing sources.
     """
     from adwatch import report as reporting
     from adwatch.text.dates import utc_now

@@ -49,6 +49,7 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 
 TREND_GROUPS = ("market", "category", "watchlist", "source", "language", "severity")
+TREND_MEASURES = ("hits", "tone")
 
 
 # --- filters ------------------------------------------------------------------------
@@ -523,11 +524,7 @@ def hit_trends(
     now: datetime | None = None,
 ) -> Trends:
     """Hits per UTC day per `by` group over the last `days` days, busiest group first."""
-    if by not in TREND_GROUPS:
-        raise UsageError(f"expected one of {', '.join(TREND_GROUPS)}, got {by!r}", field="by")
-    if days < 1:
-        raise UsageError(f"expected at least 1, got {days!r}", field="days")
-    axis = day_range(days, until=now)
+    axis = _trend_axis(by, days, now)
     counts = store.day_counts(by, day_bounds(axis), filters)
     rows = []
     for group, series in counts.items():
@@ -536,6 +533,104 @@ def hit_trends(
         rows.append(TrendRow(group, series, sum(series), mean, series[-1]))
     rows.sort(key=lambda r: (-r.total, r.group))
     return Trends(by=by, days=axis, rows=rows)
+
+
+def _trend_axis(by: str, days: int, now: datetime | None) -> list[str]:
+    """The days of a trend, once `by` and `days` are known to be good."""
+    if by not in TREND_GROUPS:
+        raise UsageError(f"expected one of {', '.join(TREND_GROUPS)}, got {by!r}", field="by")
+    if days < 1:
+        raise UsageError(f"expected at least 1, got {days!r}", field="days")
+    return day_range(days, until=now)
+
+
+@dataclass(frozen=True)
+class ToneRow:
+    """The mean tone per day of one group's articles with hits, and over the period."""
+
+    group: str
+    means: list[float | None]  # None: no toned article that day
+    counts: list[int]  # toned articles behind each day's mean
+    mean: float | None  # over every toned article of the period, not a mean of means
+    last: float | None  # the last day's mean
+    articles: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.group,
+            "means": [_rounded(m) for m in self.means],
+            "counts": self.counts,
+            "mean": _rounded(self.mean),
+            "last": _rounded(self.last),
+            "articles": self.articles,
+        }
+
+
+@dataclass(frozen=True)
+class ToneTrends:
+    by: str
+    days: list[str]
+    rows: list[ToneRow] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        from adwatch.semantic.tone import TONE_ACCURACY
+
+        return {
+            "measure": "tone",
+            "by": self.by,
+            "days": self.days,
+            "about": tone_note(),
+            "accuracy": {reading: dict(rates) for reading, rates in TONE_ACCURACY.items()},
+            "rows": [r.as_dict() for r in self.rows],
+        }
+
+
+def _rounded(value: float | None, places: int = 3) -> float | None:
+    return None if value is None else round(value, places)
+
+
+def tone_note() -> str:
+    """What tone measures and how often it reads right, in one line for tables and pages."""
+    from adwatch.semantic.tone import TONE_ACCURACY
+
+    rates = TONE_ACCURACY["critical_or_not"]
+    languages = ", ".join(f"{lang} {rates[lang] * 100:.0f}" for lang in rates if lang != "all")
+    return (
+        "tone: -1 critical .. +1 favourable coverage of ads and platforms; reads "
+        f"critical-or-not right {rates['all'] * 100:.0f} % of the time on unseen text "
+        f"({languages} %)"
+    )
+
+
+def tone_trends(
+    store: Store,
+    *,
+    by: str = "market",
+    days: int = 14,
+    filters: Filters = Filters(),  # noqa: B008 - frozen, never mutated
+    now: datetime | None = None,
+) -> ToneTrends:
+    """Mean tone per UTC day per `by` group over the last `days` days, of the articles
+    with a hit matching `filters` (each counted on the day its first hit was found);
+    the group with most toned articles first. Articles without a tone are left out."""
+    axis = _trend_axis(by, days, now)
+    rows = []
+    for group, series in store.day_tones(by, day_bounds(axis), filters).items():
+        counts = [count for _, count in series]
+        total = sum(counts)
+        weighted = sum(mean * count for mean, count in series if mean is not None)
+        rows.append(
+            ToneRow(
+                group,
+                means=[mean for mean, _ in series],
+                counts=counts,
+                mean=weighted / total if total else None,
+                last=series[-1][0],
+                articles=total,
+            )
+        )
+    rows.sort(key=lambda r: (-r.articles, r.group))
+    return ToneTrends(by=by, days=axis, rows=rows)
 
 
 def day_bounds(axis: Sequence[str]) -> list[tuple[str, str]]:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         HitDetail,
         SearchResult,
         SourceHealth,
+        ToneTrends,
         TrendRow,
         Trends,
     )
@@ -661,6 +662,53 @@ def render_trends(trends: Trends) -> Group:
     return Group(
         Layout(lambda width: layout_table(columns, rows, width)),
         Layout(lambda width: wrap_text(note, width)),
+    )
+
+
+def tone_sparkline(means: Sequence[float | None]) -> str:
+    """One block character per day on a fixed scale, -1 lowest to +1 highest, so rows
+    and runs compare; a day without a toned article is a blank."""
+    last = len(SPARK_BARS) - 1
+    return "".join(
+        " " if mean is None else SPARK_BARS[round((max(-1.0, min(1.0, mean)) + 1) / 2 * last)]
+        for mean in means
+    )
+
+
+def _tone(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.2f}"
+
+
+def render_tone_trends(trends: ToneTrends, note: str) -> Group:
+    """Mean tone per day per group: a sparkline, the period's and the last day's mean,
+    the articles behind them, then what tone measures (`note`)."""
+    first, last = (trends.days[0], trends.days[-1]) if trends.days else ("", "")
+    columns = [
+        Column(trends.by, ratio=1, min_width=8, max_width=30),
+        Column("tone per day"),
+        Column("mean", "right"),
+        Column("last day", "right"),
+        Column("articles", "right"),
+    ]
+    rows: list[Row] = [
+        [
+            safe_text(row.group or "(none)"),
+            Text(tone_sparkline(row.means), "cyan"),
+            _tone(row.mean),
+            _tone(row.last),
+            str(row.articles),
+        ]
+        for row in trends.rows
+    ]
+    lines = Text(
+        f"Mean tone per UTC day of the articles with hits, {first} to {last} "
+        "(a blank: no toned article that day).\n",
+        "dim",
+    )
+    lines.append(note, "dim")
+    return Group(
+        Layout(lambda width: layout_table(columns, rows, width)),
+        Layout(lambda width: wrap_text(lines, width)),
     )
 
 

@@ -21,9 +21,13 @@ from adwatch.query import (
     Context,
     Filters,
     Hit,
+    ToneRow,
+    ToneTrends,
     Trends,
     hit_trends,
     match_context,
+    tone_note,
+    tone_trends,
 )
 from adwatch.store import Store
 from adwatch.text.dates import iso_utc
@@ -157,6 +161,94 @@ def stacked_chart(
     )
 
 
+@dataclass(frozen=True)
+class TonePoint:
+    x: float
+    y: float
+    label: str  # shown as the point's tooltip
+
+
+@dataclass(frozen=True)
+class ToneLine:
+    """One group's daily mean tone: its points, and polylines through runs of days that
+    have one (a day without a toned article breaks the line)."""
+
+    color: str
+    name: str
+    points: list[TonePoint]
+    runs: list[str]  # SVG polyline `points` attributes
+
+
+@dataclass(frozen=True)
+class ToneChart:
+    """Mean tone per day by group on a fixed -1 .. +1 axis, with the numbers beside it."""
+
+    title: str
+    width: int
+    height: int
+    left: int
+    top: int
+    right: int
+    bottom: int
+    zero: float  # where tone 0 is drawn
+    lines: list[ToneLine]
+    y_ticks: list[Tick]
+    x_ticks: list[Tick]
+    rows: list[ToneRow]  # per group: period mean, last day, articles
+    note: str  # what tone measures and how often it reads right
+
+
+def tone_chart(
+    trends: ToneTrends, title: str, *, width: int = 480, height: int = 200, max_groups: int = 7
+) -> ToneChart | None:
+    """The daily mean tone of each group as lines, the busiest `max_groups` groups;
+    None when no article of these days has a tone."""
+    if not trends.rows:
+        return None
+    left, top, right, bottom = 40, 12, width - 8, height - 26
+    days = trends.days
+    slot = (right - left) / max(1, len(days))
+
+    def y_of(tone: float) -> float:
+        return round(bottom - (tone + 1) / 2 * (bottom - top), 1)
+
+    lines = []
+    for i, row in enumerate(trends.rows[:max_groups]):
+        name = row.group or "(none)"
+        points: list[TonePoint] = []
+        runs: list[list[TonePoint]] = [[]]
+        for d, (day, mean, count) in enumerate(zip(days, row.means, row.counts, strict=True)):
+            if mean is None:
+                runs.append([])
+                continue
+            label = f"{day} {name}: {mean:+.2f} ({count} article{'s' if count != 1 else ''})"
+            point = TonePoint(round(left + d * slot + slot / 2, 1), y_of(mean), label)
+            points.append(point)
+            runs[-1].append(point)
+        polylines = [" ".join(f"{p.x},{p.y}" for p in run) for run in runs if len(run) > 1]
+        lines.append(ToneLine(PALETTE[i % len(PALETTE)], name, points, polylines))
+    every = max(1, math.ceil(len(days) / 7))
+    return ToneChart(
+        title=title,
+        width=width,
+        height=height,
+        left=left,
+        top=top,
+        right=right,
+        bottom=bottom,
+        zero=y_of(0.0),
+        lines=lines,
+        y_ticks=[Tick(y_of(v), f"{v:+g}" if v else "0") for v in (1.0, 0.5, 0.0, -0.5, -1.0)],
+        x_ticks=[
+            Tick(round(left + d * slot + slot / 2, 1), day[5:])
+            for d, day in enumerate(days)
+            if (len(days) - 1 - d) % every == 0
+        ],
+        rows=trends.rows,
+        note=tone_note(),
+    )
+
+
 # --- the report's content -------------------------------------------------------------
 
 
@@ -190,6 +282,8 @@ class ReportData:
     new_sources: list[Newcomer]
     failed_sources: list[FailedSource]
     last_run: dict[str, Any] | None = None
+    tone: ToneChart | None = None  # None: no article of the chart's days has a tone
+    tone_days: int = CHART_MIN_DAYS
     version: str = __version__
 
     @property
@@ -248,6 +342,10 @@ def build_report(store: Store, filters: Filters, *, now: datetime | None = None)
         )
         for by in ("market", "category")
     ]
+    tone = tone_chart(
+        tone_trends(store, by="market", days=chart_days, filters=untimed, now=until_dt),
+        f"Mean tone of coverage per day by market, last {chart_days} days",
+    )
     return ReportData(
         generated_at=generated_at,
         since=since,
@@ -267,6 +365,8 @@ def build_report(store: Store, filters: Filters, *, now: datetime | None = None)
         new_sources=_newcomers(store, "source", period, since_dt),
         failed_sources=store.failed_sources(),
         last_run=store.last_run(),
+        tone=tone,
+        tone_days=chart_days,
     )
 
 

@@ -35,6 +35,16 @@ SHARPNESS = 20.0  # softmax sharpness over cosines (they differ by hundredths)
 # tone-dev this reading agrees with the closest centroid on all but a few leads.
 NEUTRAL_BAND = 0.2
 
+# How often tone reads a lead right, measured by benchmarks/tone.py on tone-blind (120
+# leads, 30 a language, never used for tuning): "critical_or_not" is the reading the
+# report and `trends --measure tone` lean on, "three_labels" critical/neutral/favourable
+# with NEUTRAL_BAND. The one place these figures live: rerun the benchmark and update
+# them here when the centroids, the band or the model change.
+TONE_ACCURACY: Mapping[str, Mapping[str, float]] = {
+    "critical_or_not": {"all": 0.942, "th": 0.967, "vi": 0.967, "my": 0.933, "en": 0.900},
+    "three_labels": {"all": 0.792, "th": 0.833, "vi": 0.833, "my": 0.833, "en": 0.667},
+}
+
 
 @dataclass(frozen=True)
 class ToneScale:

@@ -930,6 +930,33 @@ class Store(ABC):
                 counts.setdefault(group, [0] * len(bounds))[index[day]] += count
         return counts
 
+    def day_tones(
+        self, by: str, bounds: Sequence[tuple[str, str]], filters: Filters
+    ) -> dict[str, list[tuple[float | None, int]]]:
+        """Mean tone and number of toned articles per `by` group per day (`bounds`: each
+        day's [start, end)), for groups with any: (None, 0) on a day without one.
+
+        Only articles with a hit matching `filters` count, once per group, on the day
+        their first such hit was found; articles without a tone are left out.
+        """
+        sql_conditions, params = self.hit_conditions(filters)
+        sql_conditions[:0] = ["h.found_at >= ?", "h.found_at < ?"]
+        params[:0] = [bounds[0][0], bounds[-1][1]]
+        sql = (
+            "SELECT substr(f.first_found, 1, 10) AS day, f.grp, AVG(a.tone), COUNT(*) "
+            f"FROM (SELECT h.article_id, COALESCE(h.{by}, '') AS grp, "
+            f"MIN(h.found_at) AS first_found FROM hits h {where(sql_conditions)} "
+            "GROUP BY h.article_id, grp) f "
+            "JOIN articles a ON a.id = f.article_id WHERE a.tone IS NOT NULL GROUP BY day, f.grp"
+        )
+        index = {low[:10]: i for i, (low, _) in enumerate(bounds)}
+        tones: dict[str, list[tuple[float | None, int]]] = {}
+        for day, group, mean, count in self._fetch(sql, params):
+            if day in index:
+                series = tones.setdefault(group, [(None, 0)] * len(bounds))
+                series[index[day]] = (float(mean), int(count))
+        return tones
+
     def source_health(self, *, since: str) -> list[SourceHealth]:
         """Every source the store knows, with its health and articles and hits since `since`."""
         rows = self._fetch(
