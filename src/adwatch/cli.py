@@ -263,9 +263,11 @@ def check(
         stderr_console().print(f"adwatch: warning: {clean(warning)}", markup=False)
     terms = sum(len(w.all_terms()) for w in config.watchlists)
     queries = sum(1 for w in config.watchlists if w.query)
+    described = sum(len(w.semantic.descriptions) for w in config.watchlists if w.semantic)
+    semantic = f", {described} semantic descriptions" if described else ""
     typer.echo(
         f"{config.path}: OK: {len(config.sources)} sources in {len(config.markets)} markets, "
-        f"{len(config.watchlists)} watchlists ({terms} terms, {queries} queries); "
+        f"{len(config.watchlists)} watchlists ({terms} terms, {queries} queries{semantic}); "
         f"store {redact_urls(str(config.store))}"
     )
     if online:
