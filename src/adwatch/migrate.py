@@ -22,7 +22,10 @@ from adwatch.errors import StoreError
 from adwatch.store import Store
 
 # Every table of the store, each after the tables its rows refer to.
-TABLES = ("sources", "articles", "hits", "hit_totals", "runs", "triage_log")
+TABLES = (
+    "sources", "articles", "hits", "hit_totals", "runs", "triage_log",
+    "article_vectors", "description_vectors", "semantic_background",
+)  # fmt: skip
 # Per table with ids: the columns that say which row an id is.
 IDENTITY = {
     "articles": ("id", "url"),

@@ -358,15 +358,18 @@ class Store(ABC):
 
     def save_vector(self, article_id: int, vector: ArticleVector, *, replace: bool = True) -> None:
         """Keep the vector of an article's lead (one per article: a new one replaces it)."""
-        if replace:
-            self._execute("DELETE FROM article_vectors WHERE article_id = ?", [article_id])
-        self._execute(
-            "INSERT INTO article_vectors (article_id, model, lead_end, vector) VALUES (?, ?, ?, ?)",
-            [article_id, vector.model, vector.lead_end, vector.vector],
-        )
+        with self.transaction():  # joins the caller's, if there is one
+            if replace:
+                self._execute("DELETE FROM article_vectors WHERE article_id = ?", [article_id])
+            self._execute(
+                "INSERT INTO article_vectors (article_id, model, lead_end, vector) "
+                "VALUES (?, ?, ?, ?)",
+                [article_id, vector.model, vector.lead_end, vector.vector],
+            )
 
     def set_tone(self, article_id: int, tone: float | None) -> None:
-        self._execute("UPDATE articles SET tone = ? WHERE id = ?", [tone, article_id])
+        with self.transaction():
+            self._execute("UPDATE articles SET tone = ? WHERE id = ?", [tone, article_id])
 
     def article_vectors(self, article_ids: Sequence[int]) -> dict[int, ArticleVector]:
         """The stored vectors of these articles, by article id (those that have one)."""
