@@ -216,8 +216,8 @@ IMPORT_RULES = [
     ),
     ImportRule(
         "matching-without-store",
-        "matching (adwatch.match, adwatch.rules) never imports the store",
-        applies_to=_in_any(("adwatch.match", "adwatch.rules")),
+        "matching (adwatch.match, adwatch.rules, adwatch.semantic) never imports the store",
+        applies_to=_in_any(("adwatch.match", "adwatch.rules", "adwatch.semantic")),
         forbids=_names_any(("adwatch.store",)),
         transitive=True,
     ),

@@ -109,6 +109,7 @@ class DemoResult:
     featured_hit: int | None  # a hit worth `adwatch show`
     search: str  # a search worth trying
     first_found: str | None  # found_at of the oldest hit in the store
+    semantic_hit: int | None = None  # a hit found by meaning, where the keywords found none
 
     @property
     def hits(self) -> int:
@@ -302,6 +303,7 @@ def _describe(config: Config, sample: Sample, summary: ScanSummary) -> DemoResul
         scan=summary,
         articles=outcomes,
         featured_hit=min((h.start, h.id) for h in featured)[1] if featured else None,
+        semantic_hit=min((h.id for h in hits if h.score is not None), default=None),
         search=sample.search,
         first_found=min((h.found_at for h in hits), default=None),
     )

@@ -44,6 +44,8 @@ PRELOAD = [
     "icu",
     "nlpo3",
     "pythainlp.corpus",
+    "adwatch.semantic.stage",  # semantic watchlists: numpy, once for every worker
+    "numpy",
 ]
 
 
