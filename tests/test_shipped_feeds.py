@@ -366,6 +366,63 @@ SENTENCES = [
         "regulator",
     ),
     ("VN", "vi", "tiktok toan video quang cao web danh bac online", "gambling"),  # typed bare
+    # second round: the victim's side of a scam, AI voices in live selling, paid content
+    # passed off as news or opinion, personal data sold for marketing (docs/sources.md)
+    (
+        "TH",
+        "en",
+        "The gang bought sponsored Facebook posts for concert seats that never existed.",
+        "fraud",
+    ),
+    (
+        "MM",
+        "en",
+        "Job adverts on TikTok lured young men to compounds where they were forced to work.",
+        "fraud",
+    ),
+    (
+        "VN",
+        "vi",
+        "page chay quang cao ban dien thoai gia re, chuyen coc xong la bi block luon",
+        "fraud",
+    ),
+    (
+        "VN",
+        "vi",
+        "Hai KOL bị khởi tố vì lừa dối khách hàng trong các buổi livestream bán hàng.",
+        "fraud",
+    ),
+    ("TH", "th", "สั่งทุเรียนจากโฆษณาในฟีด โอนมัดจำแล้วไม่ได้ของ เพจปิดหนีไป", "fraud"),
+    (
+        "VN",
+        "en",
+        "A singer said an AI-generated clone of her voice was used during livestream sales.",
+        "deepfake",
+    ),
+    (
+        "VN",
+        "vi",
+        "Clip AI nhái giọng hoa hậu được chạy quảng cáo mời tải ứng dụng vay tiền.",
+        "deepfake",
+    ),
+    (
+        "VN",
+        "vi",
+        "Một số trang Facebook ở nước ngoài chạy quảng cáo để phát tán thông tin xuyên tạc "
+        "về cuộc bầu cử đại biểu Quốc hội.",
+        "elections",
+    ),
+    ("MM", "my", "ရွေးကောက်ပွဲအတွက် ပို့စ်များ မြှင့်တင်ရန် ဒေါ်လာ သောင်းချီ သုံးစွဲခဲ့သည်။", "elections"),
+    ("MM", "my", "ကြော်ငြာခဲ့သည့် online shop ၁၂ ဆိုင်ကို ငွေဒဏ်ချမှတ်ခဲ့သည်။", "regulator"),
+    ("TH", "th", "เชื่อว่าเบอร์โทรศัพท์ที่กรอกไว้ถูกส่งต่อให้บริษัทอื่นเพื่อทำการตลาด", "privacy"),
+    ("MM", "my", "ဝယ်ယူသူများ၏ ဖုန်းနံပါတ်များကို ဈေးကွက်ရှာဖွေရေး ကုမ္ပဏီများထံ ပေးခဲ့သည်။", "privacy"),
+    ("TH", "th", "บทความที่อ่านเหมือนข่าวทั่วไป แท้จริงแล้วเป็นเนื้อหาที่ได้รับค่าตอบแทน", "influencer"),
+    (
+        "MM",
+        "my",
+        "Influencer များက ငွေကြေး ရရှိထားသော်လည်း ကြော်ငြာဖြစ်ကြောင်း ဖော်ပြထားခြင်း မရှိပေ။",
+        "influencer",
+    ),
 ]
 HARMLESS = [
     ("TH", "th", "บริษัทเปิดตัวโฆษณาชิ้นใหม่ใช้นักแสดงชื่อดัง ยอดวิวทะลุล้านในสามวัน"),
@@ -392,6 +449,16 @@ HARMLESS = [
     ("TH", "th", "ตำรวจบุกจับแก๊งเปิดเว็บพนันออนไลน์ ยึดคอมพิวเตอร์ 30 เครื่อง"),
     ("VN", "vi", "Công an triệt phá đường dây đánh bạc qua mạng, bắt giữ 20 đối tượng."),
     ("MM", "my", "ရဲတပ်ဖွဲ့က အွန်လိုင်းလောင်းကစား ဂိုဏ်းကို ဖမ်းဆီးခဲ့သည်။"),
+    # second round: the new words without the risk, and the words left out
+    ("TH", "en", "The bank's sponsored Facebook posts promote a savings account for students."),
+    (
+        "TH",
+        "en",
+        "Most readers blocked ads in their browsers, the survey found.",
+    ),  # not bare blocked
+    ("VN", "vi", "Báo điện tử ra mắt chuyên mục nội dung trả phí cho độc giả."),  # a paywall
+    ("MM", "my", "ကုမ္ပဏီ၏ ဈေးကွက်ရှာဖွေရေး ဌာနက ကြော်ငြာ အသစ်ကို ထုတ်ပြန်ခဲ့သည်။"),
+    ("TH", "th", "แบรนด์ไม่ได้ของรางวัลใหญ่ในงานประกาศรางวัลโฆษณาปีนี้"),  # not ไม่ได้ของ: ของรางวัล
 ]
 
 
@@ -429,7 +496,8 @@ SCAM_NEAR_ADS_OWN = {
         "job posting", "job postings", "job listing", "job listings", "recruitment posts",
         "recruitment post", "livestream sales", "livestream selling", "livestream hosts",
         "live-selling", "property listings", "rental listings", "online listings",
-        "fake listings",
+        "fake listings", "job post", "job posts", "job ads", "job adverts", "sales streams",
+        "sales livestreams",
     },
     "th": {
         "ประกาศรับสมัครงาน", "ประกาศหางาน", "โพสต์รับสมัครงาน", "ไลฟ์ขายของ", "ไลฟ์ขายสินค้า",
