@@ -167,9 +167,21 @@ def test_an_older_store_is_upgraded_in_place_keeping_its_rows(pg_url: str) -> No
     first = PostgresStore(_connect(pg_url, "test"), "test")
     _migrate(first, pg_schema.MIGRATIONS[:1])
     first.sync_sources([Source("vn-news", "https://vn.example/rss", "VN", "vi")])
-    article = _article(1)
-    first.save_article(article, [_match(article, "quảng cáo lừa đảo")])
     first.close()
+    # Rows as that adwatch wrote them: its columns only (today's writes need newer ones).
+    _sql(
+        pg_url,
+        "INSERT INTO articles (url, source, market, title, text, language, fetched_at, "
+        "content_hash, extractor) VALUES ('https://vn.example/1', 'vn-news', 'VN', 't', "
+        "'Cảnh báo quảng cáo lừa đảo', 'vi', '2026-11-25T08:00:00Z', 'h1', 'trafilatura')",
+    )
+    _sql(
+        pg_url,
+        "INSERT INTO hits (article_id, watchlist, category, severity, term, matched_text, "
+        "start, \"end\", snippet, market, language, found_at, source) SELECT id, 'scam-ads', "
+        "'fraud', 'high', 'quảng cáo lừa đảo', 'quảng cáo lừa đảo', 8, 25, 's', 'VN', 'vi', "
+        "'2026-11-25T08:00:00Z', 'vn-news' FROM articles",
+    )
     assert not _sql(pg_url, "SELECT 1 FROM pg_tables WHERE tablename = 'source_leases'")
 
     with open_store(pg_url) as upgraded:
