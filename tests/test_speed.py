@@ -199,6 +199,25 @@ def test_the_cli_imports_no_rich_until_it_prints_a_table() -> None:
     assert done.stdout.strip() == "False", done.stderr
 
 
+_HTTPX_PROBE = """
+import sys
+import adwatch.fetch
+print(sorted({"click", "rich", "pygments", "httpx._main"} & set(sys.modules)))
+from httpx._main import main
+print(main.name)
+"""
+
+
+def test_fetching_skips_the_httpx_command_line_client() -> None:
+    """httpx's __init__ imports its CLI (click, rich, pygments: ~35 ms of a re-run);
+    adwatch.fetch imports httpx without it, and the CLI stays importable afterwards."""
+    done = subprocess.run(
+        [sys.executable, "-c", _HTTPX_PROBE], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "main"]
+
+
 _OPEN_PROBE = """
 import sys
 from adwatch.store import open_store

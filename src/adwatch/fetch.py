@@ -2,8 +2,9 @@
 
 The only module of adwatch that touches the network. One `Fetcher` serves one scan:
 
-    async with Fetcher(config.fetch) as fetcher:
+    async with Fetcher(config.fetch, robots=kept) as fetcher:
         result = await fetcher.fetch(url, etag=..., last_modified=...)
+    keep(fetcher.robots_fetched)   # robots.txt files worth keeping for the next scan
 
 Every failure is a `FetchError` with a one-line reason. What a fetch promises (limits,
 retries, robots.txt, conditional GET, proxies, file://) is written up in docs/fetching.md.
@@ -22,23 +23,25 @@ import ssl
 import time
 import urllib.robotparser
 import zlib
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import SplitResult, urlsplit
 from urllib.request import url2pathname
 
-import httpx
-
+from adwatch._httpx import httpx
 from adwatch.errors import FetchError, one_line
-from adwatch.models import FetchResult, FetchSettings
+from adwatch.models import FetchResult, FetchSettings, RobotsFile
+from adwatch.text.dates import iso_utc
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # RFC 9309 2.5: crawlers must parse at least the first 500 KiB of a robots.txt.
 ROBOTS_MAX_BYTES = 500 * 1024
+# RFC 9309 2.4: a robots.txt may be cached, but not used for more than 24 hours.
+ROBOTS_MAX_AGE = timedelta(hours=24)
 # A site asking for a minute between requests would stall a morning scan; 10 s is still polite.
 CRAWL_DELAY_CAP = 10.0
 # Decompressed bytes produced per step, so a gzip bomb never inflates more than this at once.
@@ -64,6 +67,7 @@ class FetchStats:
     max_in_flight: int = 0
     max_in_flight_per_host: dict[str, int] = field(default_factory=dict)
     robots_fetches: int = 0  # robots.txt files asked for (at most one per origin)
+    robots_kept: int = 0  # origins whose robots.txt came from an earlier scan, not asked
     crawl_delays: dict[str, float] = field(default_factory=dict)  # origin -> delay honoured, s
     crawl_delay_waits: int = 0  # requests that waited for a Crawl-delay
 
@@ -103,6 +107,7 @@ class Fetcher:
         self,
         settings: FetchSettings,
         *,
+        robots: Iterable[RobotsFile] = (),
         max_redirects: int = 5,
         max_tries: int = 3,
         retry_after_cap: float = 30.0,
@@ -125,6 +130,10 @@ class Fetcher:
         self._in_flight_per_host: dict[str, int] = {}
         self._robots: dict[str, _Robots] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
+        # robots.txt files fetched by an earlier scan, used instead of asking again.
+        self._kept_robots = {kept.origin: kept for kept in robots if _still_fresh(kept)}
+        #: robots.txt files fetched by this Fetcher that may be kept for the next one
+        self.robots_fetched: list[RobotsFile] = []
 
     async def __aenter__(self) -> Fetcher:
         # The CA bundle is read from disk once, off the event loop, for every site's client.
@@ -411,6 +420,10 @@ class Fetcher:
 
     async def _robots_for(self, url: httpx.URL) -> _Robots:
         origin = _origin(url)
+        if origin not in self._robots and origin in self._kept_robots:
+            kept = self._kept_robots.pop(origin)
+            self.stats.robots_kept += 1
+            self._robots[origin] = self._robots_from(origin, kept.status, kept.body)
         if origin not in self._robots:
             # One robots.txt request per origin, however many fetches ask at the same time.
             lock = self._robots_locks.setdefault(origin, asyncio.Lock())
@@ -431,11 +444,24 @@ class Fetcher:
                 max_tries=1,
             )
         except _Failure:
-            return _Robots(None)  # unreachable, 5xx, too many redirects: allow (docs/fetching.md)
-        if not 200 <= reply.status < 300:
+            # Unreachable, 5xx, too many redirects: allow (docs/fetching.md), and keep
+            # nothing, so the next scan asks again.
+            return _Robots(None)
+        ok = 200 <= reply.status < 300
+        body = reply.content.decode("utf-8", errors="replace") if ok else ""
+        if ok or 400 <= reply.status < 500:
+            # Rules, or a sure "there are none": both may be kept (RFC 9309 2.3.1.3);
+            # a 5xx is a server in trouble, asked again next scan.
+            fetched = RobotsFile(origin, reply.status, body, iso_utc(datetime.now(UTC)))
+            self.robots_fetched.append(fetched)
+        return self._robots_from(origin, reply.status, body)
+
+    def _robots_from(self, origin: str, status: int, body: str) -> _Robots:
+        """Return the rules of one origin's robots.txt answer (status and text)."""
+        if not 200 <= status < 300:
             return _Robots(None)  # 4xx: no robots.txt, everything is allowed
         parser = urllib.robotparser.RobotFileParser()
-        parser.parse(reply.content.decode("utf-8", errors="replace").splitlines())
+        parser.parse(body.splitlines())
         delay = min(float(parser.crawl_delay(self.settings.user_agent) or 0), CRAWL_DELAY_CAP)
         if delay > 0:
             self.stats.crawl_delays[origin] = delay
@@ -459,6 +485,19 @@ class Fetcher:
         return FetchResult(
             url=url, final_url=path.as_uri(), status=200, headers=headers, content=content
         )
+
+
+def _still_fresh(kept: RobotsFile) -> bool:
+    """Return whether a robots.txt fetched earlier may still be used (RFC 9309 2.4)."""
+    try:
+        fetched_at = datetime.fromisoformat(kept.fetched_at)
+    except ValueError:
+        return False
+    if fetched_at.tzinfo is None:
+        fetched_at = fetched_at.replace(tzinfo=UTC)
+    age = datetime.now(UTC) - fetched_at
+    # A fetch time in the future (a clock set back) proves nothing: ask again.
+    return timedelta(0) <= age <= ROBOTS_MAX_AGE
 
 
 def _local_path(url: str) -> Path | None:

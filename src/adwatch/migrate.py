@@ -24,7 +24,7 @@ from adwatch.store import Store
 # Every table of the store, each after the tables its rows refer to.
 TABLES = (
     "sources", "articles", "hits", "hit_totals", "runs", "triage_log",
-    "article_vectors", "description_vectors", "semantic_background",
+    "article_vectors", "description_vectors", "semantic_background", "robots",
 )  # fmt: skip
 # Per table with ids: the columns that say which row an id is.
 IDENTITY = {

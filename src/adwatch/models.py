@@ -127,6 +127,20 @@ class FetchResult:
 
 
 @dataclass(frozen=True)
+class RobotsFile:
+    """One origin's robots.txt as fetched, kept between scans (RFC 9309 allows 24 hours).
+
+    `status` is the HTTP status of the answer: a 2xx holds the rules in `body`; a 4xx
+    means there is no robots.txt and everything is allowed (`body` empty).
+    """
+
+    origin: str  # scheme://host[:port]
+    status: int
+    body: str
+    fetched_at: str  # adwatch timestamp, UTC
+
+
+@dataclass(frozen=True)
 class FeedEntry:
     """One item of a feed or sitemap, before its page is fetched."""
 

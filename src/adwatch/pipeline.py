@@ -44,6 +44,7 @@ from adwatch.models import (
     PageRetry,
     ParsedFeed,
     RetryCandidate,
+    RobotsFile,
     SavedArticle,
     Source,
     Watchlist,
@@ -390,6 +391,7 @@ class _Scan:
         from adwatch.fetch import Fetcher
 
         self.on_event(ScanEvent("sources", total=len(sources)))
+        robots = await self._kept_robots()
         try:
             # At most as many sources in hand as requests may be in flight: a source is
             # claimed when this scan can start on it, so on a shared store a second
@@ -400,11 +402,24 @@ class _Scan:
                 async with slots:
                     return await self._scan_source(fetcher, source)
 
-            async with Fetcher(self.config.fetch) as fetcher:
+            async with Fetcher(self.config.fetch, robots=robots) as fetcher:
                 tasks = [in_turn(fetcher, source) for source in sources]
-                return list(await asyncio.gather(*tasks))
+                outcomes = list(await asyncio.gather(*tasks))
+                await self._db(self.store.keep_robots, fetcher.robots_fetched)
+                return outcomes
         finally:
             self.writer.shutdown(wait=True)
+
+    async def _kept_robots(self) -> list[RobotsFile]:
+        """robots.txt files an earlier scan fetched that may still be used: the fetcher
+        asks a site again only once they are 24 hours old (docs/fetching.md)."""
+        from adwatch.fetch import ROBOTS_MAX_AGE
+
+        if not self.config.fetch.respect_robots:
+            return []
+        since = iso_utc(datetime.now(UTC) - ROBOTS_MAX_AGE)
+        kept: list[RobotsFile] = await self._db(self.store.kept_robots, fetched_since=since)
+        return kept
 
     async def _scan_source(self, fetcher: Any, source: Source) -> SourceOutcome:
         # Several scanners may share a PostgreSQL store: each source is fetched by

@@ -37,6 +37,7 @@ from adwatch.models import (
     Match,
     PageRetry,
     RetryCandidate,
+    RobotsFile,
     SavedArticle,
     Source,
     SourceHealth,
@@ -92,6 +93,15 @@ _SEMANTIC_TABLES = (
         PRIMARY KEY (model, language)
     )""",
 )
+
+
+# robots.txt per origin, kept between scans for up to 24 hours (RFC 9309 2.4); both engines.
+ROBOTS_TABLE = """CREATE TABLE robots (
+    origin TEXT PRIMARY KEY,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    fetched_at TEXT NOT NULL
+)"""
 
 
 def semantic_tables(id_type: str, blob_type: str) -> list[str]:
@@ -438,6 +448,30 @@ class Store(ABC):
                 [model],
             )
         }
+
+    # --- robots.txt kept between scans (docs/fetching.md) -----------------------------------
+
+    def kept_robots(self, *, fetched_since: str) -> list[RobotsFile]:
+        """The robots.txt files fetched at or after `fetched_since`, one per origin."""
+        return [
+            RobotsFile(row[0], int(row[1]), row[2], row[3])
+            for row in self._fetch(
+                "SELECT origin, status, body, fetched_at FROM robots WHERE fetched_at >= ?",
+                [fetched_since],
+            )
+        ]
+
+    def keep_robots(self, files: Sequence[RobotsFile]) -> None:
+        """Keep these robots.txt files for later scans, each replacing its origin's."""
+        if not files:
+            return
+        with self.transaction():
+            self._execute_many(
+                "INSERT INTO robots (origin, status, body, fetched_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (origin) DO UPDATE SET status = excluded.status, "
+                "body = excluded.body, fetched_at = excluded.fetched_at",
+                [(f.origin, f.status, f.body, f.fetched_at) for f in files],
+            )
 
     def set_hit_totals(
         self,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adwatch.store.base import semantic_tables
+from adwatch.store.base import ROBOTS_TABLE, semantic_tables
 from adwatch.text.scripts import UNSPACED_BLOCKS
 
 MIGRATIONS_TABLE = "adwatch_migrations"
@@ -272,6 +272,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             *semantic_tables("BIGINT", "BYTEA"),
         ),
     ),
+    Migration("pg004_robots", (ROBOTS_TABLE,)),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

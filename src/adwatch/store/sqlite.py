@@ -23,6 +23,7 @@ from adwatch.models import ArticleRow, Filters
 from adwatch.store.base import (
     ARTICLE_ROW_COLUMNS,
     ARTICLE_ROW_FIELDS,
+    ROBOTS_TABLE,
     Condition,
     Store,
     build,
@@ -259,6 +260,12 @@ def _m005_semantic(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE articles ADD COLUMN tone REAL")
     for statement in semantic_tables("INTEGER", "BLOB"):
         db.execute(statement)
+
+
+@migrations(name="m006_robots")
+def _m006_robots(db: sqlite_utils.Database) -> None:
+    """Schema version 6: robots.txt kept between scans (docs/fetching.md)."""
+    db.execute(ROBOTS_TABLE)
 
 
 SCHEMA_VERSION = len(migrations.names)
