@@ -331,7 +331,13 @@ def render_text(
         f"language: {info['language_detection']}; matcher build {info['build_seconds']} s, "
         f"match {info['match_seconds']} s for {table['all']['adwatch'].passages} passages",
         "",
-        f"semantic: {info.get('semantic', 'off')}",
+        f"semantic: {info.get('semantic', 'off')}"
+        + (
+            f"; embedding {info['embed_cpu_ms_per_passage']} ms CPU a passage "
+            f"({info['embedded_characters_per_passage']} characters embedded on average)"
+            if "embed_cpu_ms_per_passage" in info
+            else ""
+        ),
         "",
         f"{'':<5} {'':>4}  {'keywords':-^27}  {'keywords or semantic':-^27}  "
         f"{'semantic alone':-^27}  {'naive substring':-^21}",
