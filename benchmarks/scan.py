@@ -9,7 +9,7 @@ keep-alive and answers a feed's conditional GET with 304, as news sites do. In o
 - first scan: `adwatch scan --quiet` with the default limits (16 in flight, 2 per host)
   on a fresh store;
 - re-run: the same command on the same store, with nothing new (one conditional GET per
-  feed, answered 304, and one robots.txt per site);
+  feed, answered 304; robots.txt is kept from the first scan, so not asked again);
 - sequential: the first scan one request at a time (concurrency 1, per_host 1);
 - worker CPU: in this process, without network, the CPU time of what the scan's worker
   processes do (parse each feed; extract, convert Zawgyi, detect the language and match
