@@ -535,13 +535,7 @@ def _parse_watchlists(
         )
         severity = "medium"
         if "severity" in fields:
-            severity = _str(where, fields["severity"], f"{label}.severity")
-            if severity not in SEVERITIES:
-                raise where.error(
-                    fields["severity"],
-                    f"{label}.severity",
-                    f"unknown severity {severity!r} (known: {', '.join(SEVERITIES)})",
-                )
+            severity = _severity(where, fields["severity"], f"{label}.severity")
         wl_markets: tuple[str, ...] = ()
         if "markets" in fields:
             wl_markets = _str_list(where, fields["markets"], f"{label}.markets")
@@ -633,13 +627,7 @@ def _parse_semantic(where: _Where, node: yaml.Node, field_name: str, severity: s
         if "threshold" in fields:
             threshold = _unit_float(where, fields["threshold"], f"{field_name}.threshold")
         if "severity" in fields:
-            semantic_severity = _str(where, fields["severity"], f"{field_name}.severity")
-            if semantic_severity not in SEVERITIES:
-                raise where.error(
-                    fields["severity"],
-                    f"{field_name}.severity",
-                    f"unknown severity {semantic_severity!r} (known: {', '.join(SEVERITIES)})",
-                )
+            semantic_severity = _severity(where, fields["severity"], f"{field_name}.severity")
     descriptions = _parse_descriptions(where, descriptions_node, f"{field_name}.descriptions")
     unlike: tuple[Description, ...] = ()
     if isinstance(node, yaml.MappingNode) and "unlike" in fields:
@@ -647,6 +635,15 @@ def _parse_semantic(where: _Where, node: yaml.Node, field_name: str, severity: s
     return Semantic(
         descriptions=descriptions, severity=semantic_severity, threshold=threshold, unlike=unlike
     )
+
+
+def _severity(where: _Where, node: yaml.Node, field_name: str) -> str:
+    severity = _str(where, node, field_name)
+    if severity not in SEVERITIES:
+        raise where.error(
+            node, field_name, f"unknown severity {severity!r} (known: {', '.join(SEVERITIES)})"
+        )
+    return severity
 
 
 def _parse_top_semantic(where: _Where, node: yaml.Node) -> tuple[Description, ...]:
