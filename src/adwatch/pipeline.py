@@ -278,11 +278,17 @@ def prepare_article(job: ArticleJob) -> PreparedArticle:
     found = _matcher().match_article(text, market=job.market, language=language)
     matches, vector = found.matches, None
     if _worker_semantic is not None:
-        vector, semantic_matches, tone = _worker_semantic.apply(
-            text, market=job.market, language=language, keyword_matches=matches
-        )
-        matches = sorted([*matches, *semantic_matches], key=lambda m: (m.start, m.watchlist))
-        article = replace(article, tone=tone)
+        try:
+            vector, semantic_matches, tone = _worker_semantic.apply(
+                text, market=job.market, language=language, keyword_matches=matches
+            )
+        except (RuntimeError, ValueError, OSError, MemoryError):
+            # The model failed on this text: the article and its keyword hits are stored
+            # all the same, without a vector; `adwatch rematch` embeds it later.
+            pass
+        else:
+            matches = sorted([*matches, *semantic_matches], key=lambda m: (m.start, m.watchlist))
+            article = replace(article, tone=tone)
     return PreparedArticle(
         article,
         matches,
