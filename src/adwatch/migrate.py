@@ -23,11 +23,13 @@ from adwatch.store import Store
 
 # Every table of the store, each after the tables its rows refer to.
 TABLES = (
-    "sources", "articles", "hits", "hit_totals", "runs", "triage_log",
-    "article_vectors", "description_vectors", "semantic_background", "robots",
+    "sources", "stories", "articles", "hits", "hit_totals", "runs", "triage_log",
+    "article_vectors", "description_vectors", "semantic_background", "article_fingerprints",
+    "robots",
 )  # fmt: skip
 # Per table with ids: the columns that say which row an id is.
 IDENTITY = {
+    "stories": ("id", "first_seen"),
     "articles": ("id", "url"),
     "hits": ("id", "article_id", "watchlist", "term", "start"),
     "runs": ("id", "started_at"),

@@ -449,3 +449,64 @@ class ArticleRow:
     fetched_at: str
     hits: int
     text: str
+
+
+# --- stories (design.md section 9) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoryFingerprint:
+    """What linking compares of a stored article besides its vector."""
+
+    signature: bytes  # 128 MinHash values, uint32 little-endian
+    numbers: tuple[int, ...]  # the numbers of 10 or more it states, years left out
+
+
+@dataclass(frozen=True)
+class StoryCandidate:
+    """A stored article a new one may join, with what linking compares."""
+
+    article_id: int
+    story_id: int
+    language: str | None
+    seen_at: str  # published_at, else fetched_at
+    fingerprint: StoryFingerprint
+    vector: ArticleVector | None
+
+
+@dataclass(frozen=True)
+class StorySummary:
+    """One story as `adwatch stories` lists it."""
+
+    id: int
+    first_seen: str
+    last_seen: str
+    title: str
+    language: str | None
+    markets: str  # comma-separated
+    articles: int
+    sources: int
+    languages: int
+    hits: int  # hits matching the filters
+    watchlists: tuple[str, ...]  # that fired in it, matching the filters
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "watchlists": list(self.watchlists)}
+
+
+@dataclass(frozen=True)
+class StoryArticleRow:
+    """One article of a story, as `adwatch story ID` shows it."""
+
+    id: int
+    url: str
+    source: str
+    language: str | None
+    market: str
+    published_at: str | None
+    fetched_at: str
+    title: str
+    hits: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -42,6 +42,10 @@ from adwatch.models import (
     Source,
     SourceHealth,
     StoredText,
+    StoryArticleRow,
+    StoryCandidate,
+    StoryFingerprint,
+    StorySummary,
     TriageChange,
     TriageEntry,
 )
@@ -104,9 +108,56 @@ ROBOTS_TABLE = """CREATE TABLE robots (
 )"""
 
 
+# Stories (design.md section 9), for both engines: {key} is the type of a new row's id.
+_STORY_TABLES = (
+    """CREATE TABLE stories (
+        id {key} PRIMARY KEY,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        language TEXT,
+        markets TEXT NOT NULL DEFAULT '',
+        articles INTEGER NOT NULL DEFAULT 0,
+        sources INTEGER NOT NULL DEFAULT 0,
+        languages INTEGER NOT NULL DEFAULT 0
+    )""",
+    "ALTER TABLE articles ADD COLUMN story_id {id} REFERENCES stories(id)",
+    "CREATE INDEX articles_story ON articles(story_id)",
+    # What linking compares besides vectors: a MinHash signature and the numbers stated.
+    """CREATE TABLE article_fingerprints (
+        article_id {id} PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+        signature {blob} NOT NULL,
+        numbers TEXT NOT NULL DEFAULT ''
+    )""",
+)
+
+
+def story_tables(key_type: str, id_type: str, blob_type: str) -> list[str]:
+    """The story tables and columns in an engine's types."""
+    return [sql.format(key=key_type, id=id_type, blob=blob_type) for sql in _STORY_TABLES]
+
+
 def semantic_tables(id_type: str, blob_type: str) -> list[str]:
     """CREATE TABLE statements of the semantic tables in an engine's types."""
     return [sql.format(id=id_type, blob=blob_type) for sql in _SEMANTIC_TABLES]
+
+
+STORY_FIELDS = {
+    "id": "s.id", "first_seen": "s.first_seen", "last_seen": "s.last_seen",
+    "title": "s.title", "language": "s.language", "markets": "s.markets",
+    "articles": "s.articles", "sources": "s.sources", "languages": "s.languages",
+}  # fmt: skip
+STORY_ARTICLE_FIELDS = {
+    "id": "a.id", "url": "a.url", "source": "a.source", "language": "a.language",
+    "market": "a.market", "published_at": "a.published_at", "fetched_at": "a.fetched_at",
+    "title": "a.title", "hits": "(SELECT COUNT(*) FROM hits h WHERE h.article_id = a.id)",
+}  # fmt: skip
+# When an article was seen, for stories: its publication date, else when it was fetched.
+SEEN_AT = "COALESCE(a.published_at, a.fetched_at)"
+
+
+def _numbers(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(",") if part)
 
 
 def marks(count: int) -> str:
@@ -363,6 +414,194 @@ class Store(ABC):
             if page_retry is not None or not created:
                 self._set_page_retry(article_id, page_retry)
         return SavedArticle(article_id, created=created, changed=True, hits_new=hits_new)
+
+    # --- stories (docs/stories.md) ---------------------------------------------------------
+
+    def save_fingerprint(self, article_id: int, fingerprint: StoryFingerprint) -> None:
+        with self.transaction():
+            self._execute("DELETE FROM article_fingerprints WHERE article_id = ?", [article_id])
+            self._execute(
+                "INSERT INTO article_fingerprints (article_id, signature, numbers) "
+                "VALUES (?, ?, ?)",
+                [article_id, fingerprint.signature, ",".join(map(str, fingerprint.numbers))],
+            )
+
+    def story_candidates(self, *, since: str, until: str) -> list[StoryCandidate]:
+        """Articles seen in [since, until] that have a story and a fingerprint."""
+        rows = self._fetch(
+            f"""SELECT a.id, a.story_id, a.language, {SEEN_AT}, f.signature, f.numbers,
+                       v.model, v.lead_end, v.vector
+                FROM articles a
+                JOIN article_fingerprints f ON f.article_id = a.id
+                LEFT JOIN article_vectors v ON v.article_id = a.id
+                WHERE a.story_id IS NOT NULL AND {SEEN_AT} >= ? AND {SEEN_AT} <= ?
+                ORDER BY a.id""",
+            [since, until],
+        )
+        return [
+            StoryCandidate(
+                article_id=int(row[0]),
+                story_id=int(row[1]),
+                language=row[2],
+                seen_at=row[3],
+                fingerprint=StoryFingerprint(bytes(row[4]), _numbers(row[5])),
+                vector=ArticleVector(row[6], int(row[7]), bytes(row[8])) if row[6] else None,
+            )
+            for row in rows
+        ]
+
+    def set_story(self, article_id: int, story_id: int | None) -> int:
+        """Put an article in a story (None: a new story of its own); its story's id.
+
+        The story's counts, dates, markets and title are brought up to date, and so are
+        those of the story the article leaves."""
+        with self.transaction():
+            before = self._fetch_one("SELECT story_id FROM articles WHERE id = ?", [article_id])
+            if story_id is None:
+                created = self._fetch_one(
+                    "INSERT INTO stories (first_seen, last_seen) VALUES ('', '') RETURNING id"
+                )
+                assert created is not None
+                story_id = int(created[0])
+            self._execute("UPDATE articles SET story_id = ? WHERE id = ?", [story_id, article_id])
+            self.refresh_story(story_id)
+            if before is not None and before[0] is not None and int(before[0]) != story_id:
+                self.refresh_story(int(before[0]))
+        return story_id
+
+    def refresh_story(self, story_id: int) -> None:
+        """Recount a story from its articles; delete it when it has none left."""
+        rows = self._fetch(
+            f"""SELECT {SEEN_AT}, a.title, a.language, a.market, a.source FROM articles a
+                WHERE a.story_id = ? ORDER BY {SEEN_AT}, a.id""",
+            [story_id],
+        )
+        if not rows:
+            self._execute("DELETE FROM stories WHERE id = ?", [story_id])
+            return
+        first = rows[0]
+        self._execute(
+            """UPDATE stories SET first_seen = ?, last_seen = ?, title = ?, language = ?,
+               markets = ?, articles = ?, sources = ?, languages = ? WHERE id = ?""",
+            [
+                first[0],
+                max(row[0] for row in rows),
+                first[1],
+                first[2],
+                ",".join(sorted({row[3] for row in rows})),
+                len(rows),
+                len({row[4] for row in rows}),
+                len({row[2] for row in rows if row[2]}),
+                story_id,
+            ],
+        )
+
+    def articles_without_story(self, *, after_id: int, limit: int) -> list[int]:
+        rows = self._fetch(
+            "SELECT id FROM articles WHERE story_id IS NULL AND id > ? ORDER BY id LIMIT ?",
+            [after_id, limit],
+        )
+        return [int(row[0]) for row in rows]
+
+    def clear_stories(self, *, since: str | None = None) -> int:
+        """Take articles seen since `since` (all: None) out of their stories, for restory."""
+        with self.transaction():
+            condition, params = (f"WHERE {SEEN_AT} >= ?", [since]) if since else ("", [])
+            touched = [
+                int(row[0])
+                for row in self._fetch(
+                    f"SELECT DISTINCT a.story_id FROM articles a {condition}", params
+                )
+                if row[0] is not None
+            ]
+            count = self._execute(
+                "UPDATE articles SET story_id = NULL"
+                + (" WHERE id IN (SELECT a.id FROM articles a " + condition + ")" if since else ""),
+                params,
+            )
+            for story_id in touched:
+                self.refresh_story(story_id)
+        return count
+
+    def story_summaries(self, filters: Filters, *, limit: int | None) -> list[StorySummary]:
+        """Stories with hits matching `filters`: the widest (most outlets, then articles)
+        and newest first."""
+        conditions, params = self.hit_conditions(filters)
+        rows = self._fetch(
+            f"""SELECT {select_list(STORY_FIELDS)}, COUNT(h.id)
+                FROM stories s
+                JOIN articles a ON a.story_id = s.id
+                JOIN hits h ON h.article_id = a.id
+                {where(conditions)}
+                GROUP BY s.id, s.first_seen, s.last_seen, s.title, s.language, s.markets,
+                         s.articles, s.sources, s.languages
+                ORDER BY s.sources DESC, s.articles DESC, s.last_seen DESC, s.id DESC
+                {"LIMIT ?" if limit is not None else ""}""",
+            [*params, *([limit] if limit is not None else [])],
+        )
+        fired = self._story_watchlists([int(row[0]) for row in rows], filters)
+        return [
+            build(
+                StorySummary,
+                STORY_FIELDS,
+                row[:-1],
+                hits=int(row[-1]),
+                watchlists=fired.get(int(row[0]), ()),
+            )
+            for row in rows
+        ]
+
+    def _story_watchlists(
+        self, story_ids: Sequence[int], filters: Filters
+    ) -> dict[int, tuple[str, ...]]:
+        conditions, params = self.hit_conditions(filters)
+        found: dict[int, set[str]] = {}
+        for chunk in chunks(list(story_ids)):
+            rows = self._fetch(
+                f"""SELECT DISTINCT a.story_id, h.watchlist FROM hits h
+                    JOIN articles a ON a.id = h.article_id
+                    {where([*conditions, f"a.story_id IN ({marks(len(chunk))})"])}""",
+                [*params, *chunk],
+            )
+            for story_id, watchlist in rows:
+                found.setdefault(int(story_id), set()).add(watchlist)
+        return {story_id: tuple(sorted(names)) for story_id, names in found.items()}
+
+    def story(self, story_id: int) -> StorySummary | None:
+        row = self._fetch_one(
+            f"SELECT {select_list(STORY_FIELDS)} FROM stories s WHERE s.id = ?", [story_id]
+        )
+        if row is None:
+            return None
+        hits = self._fetch_one(
+            "SELECT COUNT(*) FROM hits h JOIN articles a ON a.id = h.article_id "
+            "WHERE a.story_id = ?",
+            [story_id],
+        )
+        fired = self._story_watchlists([story_id], Filters())
+        return build(
+            StorySummary,
+            STORY_FIELDS,
+            row,
+            hits=int(hits[0]) if hits else 0,
+            watchlists=fired.get(story_id, ()),
+        )
+
+    def story_articles(self, story_id: int) -> list[StoryArticleRow]:
+        rows = self._fetch(
+            f"""SELECT {select_list(STORY_ARTICLE_FIELDS)}
+                FROM articles a WHERE a.story_id = ? ORDER BY {SEEN_AT}, a.id""",
+            [story_id],
+        )
+        return [build(StoryArticleRow, STORY_ARTICLE_FIELDS, row) for row in rows]
+
+    def story_hit_ids(self, story_id: int) -> list[int]:
+        rows = self._fetch(
+            "SELECT h.id FROM hits h JOIN articles a ON a.id = h.article_id "
+            "WHERE a.story_id = ? ORDER BY h.id",
+            [story_id],
+        )
+        return [int(row[0]) for row in rows]
 
     # --- vectors (docs/semantic.md) -----------------------------------------------------
 

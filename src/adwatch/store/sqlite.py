@@ -28,6 +28,7 @@ from adwatch.store.base import (
     Store,
     build,
     semantic_tables,
+    story_tables,
     where,
 )
 from adwatch.store.fts import iter_candidates, register_functions, text_condition
@@ -266,6 +267,13 @@ def _m005_semantic(db: sqlite_utils.Database) -> None:
 def _m006_robots(db: sqlite_utils.Database) -> None:
     """Schema version 6: robots.txt kept between scans (docs/fetching.md)."""
     db.execute(ROBOTS_TABLE)
+
+
+@migrations(name="m007_stories")
+def _m007_stories(db: sqlite_utils.Database) -> None:
+    """Schema version 7: stories, each article's story, its fingerprint (docs/stories.md)."""
+    for statement in story_tables("INTEGER", "INTEGER", "BLOB"):
+        db.execute(statement)
 
 
 SCHEMA_VERSION = len(migrations.names)
