@@ -43,6 +43,8 @@ def test_every_command_of_the_design_is_registered() -> None:
             "migrate",
             "hits",
             "show",
+            "stories",
+            "story",
             "triage",
             "export",
             "search",

@@ -583,7 +583,11 @@ def hits(
     limit: LimitOpt = 50,
     group_by: Annotated[
         str | None,
-        typer.Option("--group-by", help="`article`: one row per article with its watchlists."),
+        typer.Option(
+            "--group-by",
+            help="`article`: one row per article with its watchlists; "
+            "`story`: each story with its hits under it.",
+        ),
     ] = None,
 ) -> None:
     """List hits, newest first, with the shared filters."""
@@ -604,9 +608,20 @@ def hits(
     )
     fmt = _choice(fmt, ("table", *exporter.FORMATS), "--format")
     if group_by is not None:
-        _choice(group_by, ("article",), "--group-by")
+        group_by = _choice(group_by, ("article", "story"), "--group-by")
     with _query_store(ctx, filters) as store:
-        if group_by:
+        if group_by == "story":
+            stories = query.list_story_hits(store, filters, limit=limit)
+            if fmt == "table":
+                _print_table(
+                    lambda width: _render().render_story_groups(stories, width=width),
+                    len(stories),
+                    limit,
+                    "stories",
+                )
+            else:
+                _write_dicts([s.as_dict() for s in stories], fmt)
+        elif group_by:
             groups = query.list_articles_with_hits(store, filters, limit=limit)
             if fmt == "table":
                 _print_table(
@@ -666,6 +681,93 @@ def _explained(ctx: typer.Context, store: Any, detail: Any) -> Any:
 
 
 @app.command()
+def stories(
+    ctx: typer.Context,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    market: MarketOpt = None,
+    language: LanguageOpt = None,
+    watchlist: WatchlistOpt = None,
+    category: CategoryOpt = None,
+    severity: SeverityOpt = None,
+    status: StatusOpt = None,
+    source: SourceOpt = None,
+    text: TextOpt = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table, json, jsonl or csv.")
+    ] = "table",
+    limit: LimitOpt = 50,
+) -> None:
+    """List stories with hits: one incident however many outlets and languages reported it.
+
+    The widest stories (most outlets, then articles) come first, then the newest.
+    `hits` and `watchlists` count only the hits the filters select; `adwatch story
+    ID` shows a story's articles and hits.
+    """
+    from adwatch import query
+
+    filters = _filters(
+        since=since,
+        until=until,
+        market=market,
+        language=language,
+        watchlist=watchlist,
+        category=category,
+        severity=severity,
+        status=status,
+        source=source,
+        text=text,
+    )
+    fmt = _choice(fmt, ("table", "json", "jsonl", "csv"), "--format")
+    with _query_store(ctx, filters) as store:
+        found = query.list_stories(store, filters, limit=limit)
+    if fmt == "table":
+        _print_table(
+            lambda width: _render().render_stories(found, width=width),
+            len(found),
+            limit,
+            "stories",
+        )
+    elif fmt == "csv" and not found:
+        _write_csv_header(STORY_COLUMNS)
+    else:
+        _write_dicts([story.as_dict() for story in found], fmt)
+
+
+# Columns of `stories --format csv`, so that no match still writes its header.
+STORY_COLUMNS = (
+    "id", "first_seen", "last_seen", "title", "language", "markets", "articles", "sources",
+    "languages", "hits", "watchlists",
+)  # fmt: skip
+
+
+def _write_csv_header(columns: tuple[str, ...]) -> None:
+    from adwatch import export as exporter
+
+    with exporter.open_output(None) as out:
+        exporter.write_csv([], out, columns=columns)
+
+
+@app.command()
+def story(
+    ctx: typer.Context,
+    story_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, help="Story id.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """Show one story: when and where it was seen, its articles and their hits."""
+    from adwatch import query
+
+    fmt = _choice(fmt, ("table", "json"), "--format")
+    with _query_store(ctx) as store:
+        detail = query.get_story(store, story_id)
+    if fmt == "json":
+        typer.echo(_json(detail.as_dict(), indent=2))
+        return
+    render = _render()
+    render.stdout_console().print(render.render_story_detail(detail))
+
+
+@app.command()
 def triage(
     ctx: typer.Context,
     hit_ids: Annotated[
@@ -687,6 +789,12 @@ def triage(
         bool,
         typer.Option("--from-query", help="Change every hit the filters select, not listed ids."),
     ] = False,
+    story_id: Annotated[
+        int | None,
+        typer.Option(
+            "--story", min=1, max=MAX_ID, help="Change every hit of this story, not listed ids."
+        ),
+    ] = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask before changing --from-query hits.")
     ] = False,
@@ -707,7 +815,7 @@ def triage(
     source: SourceOpt = None,
     text: TextOpt = None,
 ) -> None:
-    """Set the triage status (and a note) of hits: listed ids, or --from-query with filters.
+    """Set the triage status (and a note) of hits: listed ids, a --story, or --from-query.
 
     Every change is appended to the triage log with the OS user and the time;
     `adwatch show ID` prints the history.
@@ -729,16 +837,20 @@ def triage(
         text=text,
         status=current_status,
     )
+    if story_id is not None and (hit_ids or from_query or not filters.is_empty()):
+        raise UsageError("--story: give a story, hit ids or --from-query with filters, not two")
     if from_query and hit_ids:
         raise UsageError("give hit ids or --from-query with filters, not both")
     if not from_query and not filters.is_empty():
         raise UsageError("filters select hits only with --from-query")
     if from_query and filters.is_empty():
         raise UsageError("--from-query: give at least one filter (e.g. --source NAME)")
-    if not from_query and not hit_ids:
-        raise UsageError("give one or more hit ids, or --from-query with filters")
+    if not from_query and not hit_ids and story_id is None:
+        raise UsageError("give one or more hit ids, --story ID, or --from-query with filters")
     with _query_store(ctx, filters) as store:
         ids = list(hit_ids or ())
+        if story_id is not None:
+            ids = query.story_hit_ids(store, story_id)
         if from_query:
             ids = query.hit_ids(store, filters)
             if not ids:
@@ -927,12 +1039,17 @@ def trends(
         str,
         typer.Option("--measure", help="hits, or tone: the mean tone of the articles with hits."),
     ] = "hits",
+    count: Annotated[
+        str,
+        typer.Option("--count", help="hits, or stories: the stories with a hit found that day."),
+    ] = "hits",
 ) -> None:
     """Hits per day per market, category, watchlist or source, with sparklines.
 
     `change` compares the last day with the mean of the days before it, so a
-    spike stands out. `--measure tone` shows instead how critical the coverage
-    is: the mean tone (-1 critical .. +1 favourable) of the articles with hits.
+    spike stands out. `--count stories` counts each story once a day however many
+    outlets and hits it had. `--measure tone` shows instead how critical the
+    coverage is: the mean tone (-1 critical .. +1 favourable) of the articles with hits.
     """
 
     from adwatch import export as exporter
@@ -950,13 +1067,18 @@ def trends(
     )
     fmt = _choice(fmt, ("table", "json", "csv"), "--format")
     measure = _choice(measure, query.TREND_MEASURES, "--measure")
+    count = _choice(count, query.TREND_COUNTS, "--count")
+    if measure == "tone" and count != "hits":
+        from adwatch.errors import UsageError
+
+        raise UsageError("--count stories: not with --measure tone (tone is a mean over articles)")
     if measure == "tone":
         with _query_store(ctx, filters) as store:
             tones = query.tone_trends(store, by=by, days=days, filters=filters)
         _print_tone_trends(tones, by=by, days=days, fmt=fmt)
         return
     with _query_store(ctx, filters) as store:
-        result = query.hit_trends(store, by=by, days=days, filters=filters)
+        result = query.hit_trends(store, by=by, days=days, filters=filters, count=count)
     if fmt == "json":
         typer.echo(_json(result.as_dict(), indent=2))
     elif fmt == "csv":
@@ -977,7 +1099,7 @@ def trends(
     else:
         render = _render()
         if not result.rows:
-            typer.echo(f"No hits in the last {days} days.")
+            typer.echo(f"No {count} in the last {days} days.")
             return
         render.stdout_console().print(render.render_trends(result))
 
@@ -1043,7 +1165,8 @@ def report(
 ) -> None:
     """Write a self-contained HTML digest of a period, with charts, that opens offline.
 
-    At the top the period's numbers, then hits per day per market and per
+    At the top the period's numbers (hits, stories, articles), then its biggest
+    stories (outlets, languages, first seen), hits per day per market and per
     category, the tone of coverage per market, the escalated and critical hits
     with their snippets and links, watchlists and sources that started to fire,
     and failing sources.
@@ -1130,6 +1253,7 @@ _OPTION_OF_FIELD = {
     "format": "--format",
     "output": "--output",
     "by": "--by",
+    "count": "--count",
     "days": "--days",
     "limit": "--limit",
     "store": "--db",

@@ -29,6 +29,8 @@ from adwatch.models import (
     Hit,
     Source,
     SourceHealth,
+    StoryArticleRow,
+    StorySummary,
     TriageChange,
     TriageEntry,
     Watchlist,
@@ -50,6 +52,7 @@ EXPORT_COLUMNS = (
 
 TREND_GROUPS = ("market", "category", "watchlist", "source", "language", "severity")
 TREND_MEASURES = ("hits", "tone")
+TREND_COUNTS = ("hits", "stories")
 
 
 # --- filters ------------------------------------------------------------------------
@@ -342,6 +345,93 @@ def triage_hits(
     )
 
 
+# --- stories (design.md section 9, docs/commands.md) ---------------------------------
+
+
+@dataclass(frozen=True)
+class StoryDetail:
+    """Everything `story ID` displays: the story, its articles and all their hits."""
+
+    story: StorySummary
+    articles: list[StoryArticleRow]
+    hits: list[Hit]  # article by article, each article's in text order
+
+    def as_dict(self) -> dict[str, Any]:
+        # `hits` is the story's count, as `stories` prints it; the hits themselves follow.
+        return {
+            **self.story.as_dict(),
+            "articles": [a.as_dict() for a in self.articles],
+            "hit_list": [h.as_dict() for h in self.hits],
+        }
+
+
+@dataclass(frozen=True)
+class StoryHits:
+    """One story and its hits that match the filters, for `hits --group-by story`."""
+
+    story: StorySummary
+    hits: list[Hit]  # newest first
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.story.as_dict(), "hit_ids": [h.id for h in self.hits]}
+
+
+def list_stories(store: Store, filters: Filters, *, limit: int | None = 50) -> list[StorySummary]:
+    """Stories with hits matching `filters`, the widest (most outlets) and newest first."""
+    return store.story_summaries(filters, limit=limit or None)
+
+
+def get_story(store: Store, story_id: int) -> StoryDetail:
+    """The story `story_id` with its articles and every hit of them."""
+    story = store.story(story_id)
+    if story is None:
+        raise UsageError(f"no story with id {story_id!r} in {store.location}")
+    articles = store.story_articles(story_id)
+    hits: list[Hit] = []
+    for article in articles:
+        if article.hits:
+            # `besides` 0: ids start at 1, so every hit of the article comes back.
+            found, _ = store.other_hits(article.id, besides=0, limit=article.hits)
+            hits.extend(found)
+    return StoryDetail(story, articles, hits)
+
+
+def list_story_hits(store: Store, filters: Filters, *, limit: int | None = 50) -> list[StoryHits]:
+    """The stories `list_stories` gives, each with its hits matching `filters`.
+
+    The matching hits are streamed newest first and kept when their article is in
+    one of the stories; the stream stops once every story has the count its summary
+    gave, so memory holds only the hits shown.
+    """
+    stories = list_stories(store, filters, limit=limit)
+    story_of = {
+        article.id: story.id for story in stories for article in store.story_articles(story.id)
+    }
+    wanted = sum(story.hits for story in stories)
+    found: dict[int, list[Hit]] = {story.id: [] for story in stories}
+    kept = 0
+    if wanted:
+        for hit in store.iter_hits(filters):
+            story_id = story_of.get(hit.article_id)
+            if story_id is None:
+                continue
+            found[story_id].append(hit)
+            kept += 1
+            if kept >= wanted:
+                break
+    return [StoryHits(story, found[story.id]) for story in stories]
+
+
+def story_hit_ids(store: Store, story_id: int) -> list[int]:
+    """Ids of every hit of story `story_id`; a UsageError when there is no such story."""
+    if store.story(story_id) is None:
+        raise UsageError(f"no story with id {story_id!r} in {store.location}")
+    ids = store.story_hit_ids(story_id)
+    if not ids:
+        raise UsageError(f"story {story_id!r} has no hits in {store.location}")
+    return ids
+
+
 # --- search -------------------------------------------------------------------------
 
 
@@ -504,9 +594,16 @@ class Trends:
     by: str
     days: list[str]
     rows: list[TrendRow] = field(default_factory=list)
+    count: str = "hits"  # what a day's number counts: hits, or stories with a hit
 
     def as_dict(self) -> dict[str, Any]:
-        return {"by": self.by, "days": self.days, "rows": [r.as_dict() for r in self.rows]}
+        counted = {} if self.count == "hits" else {"count": self.count}
+        return {
+            "by": self.by,
+            **counted,
+            "days": self.days,
+            "rows": [r.as_dict() for r in self.rows],
+        }
 
 
 def day_range(days: int, *, until: datetime | None = None) -> list[str]:
@@ -522,17 +619,23 @@ def hit_trends(
     days: int = 14,
     filters: Filters = Filters(),  # noqa: B008 - frozen, never mutated
     now: datetime | None = None,
+    count: str = "hits",
 ) -> Trends:
-    """Hits per UTC day per `by` group over the last `days` days, busiest group first."""
+    """Hits per UTC day per `by` group over the last `days` days, busiest group first.
+
+    With `count` "stories", each day's number is how many stories had a hit matching
+    `filters` found that day (a story with ten hits that day counts once)."""
     axis = _trend_axis(by, days, now)
-    counts = store.day_counts(by, day_bounds(axis), filters)
+    count = _one_of(count, TREND_COUNTS, "count")
+    day_counts = store.day_story_counts if count == "stories" else store.day_counts
+    counts = day_counts(by, day_bounds(axis), filters)
     rows = []
     for group, series in counts.items():
         before = series[:-1]
         mean = sum(before) / len(before) if before else 0.0
         rows.append(TrendRow(group, series, sum(series), mean, series[-1]))
     rows.sort(key=lambda r: (-r.total, r.group))
-    return Trends(by=by, days=axis, rows=rows)
+    return Trends(by=by, days=axis, rows=rows, count=count)
 
 
 def _trend_axis(by: str, days: int, now: datetime | None) -> list[str]:

@@ -30,6 +30,7 @@ from adwatch.text.width import ELLIPSIS, display_width, truncation_end, wrap_spa
 if TYPE_CHECKING:
     # Types only: importing query (and the store behind it) here would slow every
     # command, `scan --quiet` from cron included.
+    from adwatch.models import StorySummary
     from adwatch.query import (
         ArticleHits,
         Context,
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
         HitDetail,
         SearchResult,
         SourceHealth,
+        StoryDetail,
+        StoryHits,
         ToneTrends,
         TrendRow,
         Trends,
@@ -656,7 +659,8 @@ def render_trends(trends: Trends) -> Group:
         for row in trends.rows
     ]
     note = Text(
-        f"Hits per UTC day, {first} to {last}; change: the last day vs the mean before it.",
+        f"{'Stories with a hit' if trends.count == 'stories' else 'Hits'} per UTC day, "
+        f"{first} to {last}; change: the last day vs the mean before it.",
         "dim",
     )
     return Group(
@@ -710,6 +714,184 @@ def render_tone_trends(trends: ToneTrends, note: str) -> Group:
         Layout(lambda width: layout_table(columns, rows, width)),
         Layout(lambda width: wrap_text(lines, width)),
     )
+
+
+# --- stories (stories, story ID, hits --group-by story) ---------------------------------
+
+STORY_HITS_SHOWN = 10  # hits under each story in `hits --group-by story`'s table
+STORY_DETAIL_HITS_SHOWN = 30  # hits in `story ID`'s table; its JSON has them all
+
+
+def _counted(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _day(value: str | None) -> str:
+    return clean(value)[:10] if value else UNKNOWN_DATE
+
+
+def render_stories(stories: Sequence[StorySummary], *, width: int | None = None) -> Layout:
+    """One line per story: when it was seen, how wide it is, its hits and watchlists."""
+    return Layout(lambda w: _stories_lines(stories, w), width=width)
+
+
+def _stories_lines(stories: Sequence[StorySummary], width: int) -> list[Text]:
+    # Below COMPACT_BELOW the last-seen day and the article count give their room
+    # to the watchlists and the title (`story ID` has both).
+    compact = width < COMPACT_BELOW
+    columns = [
+        Column("story", "right"),
+        Column("first seen"),
+        *([] if compact else [Column("last seen", drop=4)]),
+        Column("mkt" if compact else "markets", drop=5),
+        Column("outlets", "right"),
+        *([] if compact else [Column("articles", "right", drop=3)]),
+        Column("langs", "right", drop=2),
+        Column("hits", "right"),
+        Column("watchlists", ratio=2, min_width=10, drop=1),
+        Column("title", ratio=3, min_width=12),
+    ]
+    rows: list[Row] = [
+        [
+            str(story.id),
+            _day(story.first_seen),
+            *([] if compact else [_day(story.last_seen)]),
+            safe_text(story.markets),
+            str(story.sources),
+            *([] if compact else [str(story.articles)]),
+            str(story.languages),
+            str(story.hits),
+            safe_text(", ".join(story.watchlists)),
+            safe_text(story.title, "bold"),
+        ]
+        for story in stories
+    ]
+    return layout_table(columns, rows, width)
+
+
+def _story_head(story: StorySummary) -> Text:
+    head = safe_text(f"story {story.id}", "bold")
+    head.append("  ")
+    head.append_text(safe_text(story.title, "bold"))
+    return head
+
+
+def _story_numbers(story: StorySummary) -> Text:
+    counts = ", ".join(
+        _counted(number, noun)
+        for number, noun in (
+            (story.sources, "outlet"),
+            (story.articles, "article"),
+            (story.languages, "language"),
+            (story.hits, "hit"),
+        )
+    )
+    seen = f"seen {_day(story.first_seen)} to {_day(story.last_seen)}"
+    return Text(f"{counts} · {seen}", "dim")
+
+
+def render_story_detail(detail: StoryDetail) -> Layout:
+    """The `story ID` view: the story's facts, its articles, then their hits."""
+    return Layout(lambda width: _story_detail_lines(detail, width))
+
+
+def _story_detail_lines(detail: StoryDetail, width: int) -> list[Text]:
+    story = detail.story
+    lines = wrap_text(_story_head(story), width)
+    facts = [
+        ("first seen", safe_text(story.first_seen)),
+        ("last seen", safe_text(story.last_seen)),
+        ("markets", safe_text(story.markets)),
+        ("outlets", safe_text(f"{story.sources} ({story.articles} articles)")),
+        ("languages", safe_text(", ".join(_story_languages(detail)) or "unknown")),
+        ("hits", safe_text(story.hits)),
+        ("watchlists", safe_text(", ".join(story.watchlists) or "none")),
+    ]
+    label_width = max(len(label) for label, _ in facts)
+    for label, value in facts:
+        for index, part in enumerate(wrap_text(value, max(1, width - label_width - 2))):
+            label_cell = Text(label if index == 0 else "", "bold")
+            lines.append(_padded(label_cell, label_width).append("  ").append_text(part))
+    lines += [Text(), Text("articles", "bold")]
+    columns = [
+        Column("article", "right"),
+        Column("source", ratio=1, max_width=24, min_width=8),
+        Column("lang"),
+        Column("published"),
+        Column("hits", "right"),
+        Column("title", ratio=3, min_width=12),
+    ]
+    rows: list[Row] = [
+        [
+            str(article.id),
+            safe_text(article.source),
+            safe_text(article.language or ""),
+            _published(article.published_at, "", False),
+            str(article.hits),
+            safe_text(article.title),
+        ]
+        for article in detail.articles
+    ]
+    lines += layout_table(columns, rows, width)
+    lines += [Text(), Text("hits", "bold")]
+    shown = detail.hits[:STORY_DETAIL_HITS_SHOWN]
+    lines += _story_hits_lines(shown, width) if shown else [Text("none", "dim")]
+    hidden = len(detail.hits) - len(shown)
+    if hidden > 0:
+        lines.append(Text(f" … and {hidden} more (--format json has them all)", "dim"))
+    return lines
+
+
+def _story_languages(detail: StoryDetail) -> list[str]:
+    return sorted({a.language for a in detail.articles if a.language})
+
+
+def _story_hits_lines(hits: Sequence[Hit], width: int) -> list[Text]:
+    columns = [
+        Column("id", "right"),
+        Column("article", "right", drop=3),
+        Column("found (UTC)", drop=4),
+        Column("lang", drop=2),
+        Column("severity", drop=1),
+        Column("watchlist", max_width=26),
+        Column("matched", ratio=1, min_width=7),
+        Column("status"),
+    ]
+    rows: list[Row] = [
+        [
+            safe_text(hit.id),
+            str(hit.article_id),
+            short_time(hit.found_at),
+            safe_text(hit.language or ""),
+            _severity(hit.severity),
+            safe_text(hit.watchlist),
+            safe_text(hit.matched_text, "bold"),
+            _status(hit.status),
+        ]
+        for hit in hits
+    ]
+    styles = ["dim" if hit.status == "dismissed" else "" for hit in hits]
+    return layout_table(columns, rows, width, row_styles=styles)
+
+
+def render_story_groups(groups: Sequence[StoryHits], *, width: int | None = None) -> Layout:
+    """Each story as a head line (id, title, how wide) over its matching hits, the
+    newest STORY_HITS_SHOWN of them."""
+    return Layout(lambda w: _story_group_lines(groups, w), width=width)
+
+
+def _story_group_lines(groups: Sequence[StoryHits], width: int) -> list[Text]:
+    lines: list[Text] = []
+    for index, group in enumerate(groups):
+        if index:
+            lines.append(Text())
+        lines += wrap_text(_story_head(group.story), width)
+        lines += wrap_text(_story_numbers(group.story), width)
+        lines += _story_hits_lines(group.hits[:STORY_HITS_SHOWN], width)
+        hidden = len(group.hits) - STORY_HITS_SHOWN
+        if hidden > 0:
+            lines.append(Text(f" … and {hidden} more (adwatch story {group.story.id})", "dim"))
+    return lines
 
 
 def render_sources(

@@ -9,14 +9,14 @@ autoescape on, and links only when they are http(s) URLs.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from adwatch import __version__
 from adwatch.export import open_output
-from adwatch.models import SEVERITIES, FailedSource
+from adwatch.models import SEVERITIES, FailedSource, StorySummary
 from adwatch.query import (
     Context,
     Filters,
@@ -36,6 +36,7 @@ from adwatch.urls import is_http_url
 
 CHART_MIN_DAYS = 14  # a 24-hour digest still shows two weeks of context
 TOP_HITS = 25
+TOP_STORIES = 8  # the report leads with the period's widest stories
 QUIET_DAYS = 30  # "started to fire": no hit in this many days before the period
 PALETTE = (
     "#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d",
@@ -260,6 +261,15 @@ class TopHit:
 
 
 @dataclass(frozen=True)
+class TopStory:
+    """One of the period's widest stories, as the report's first section shows it."""
+
+    story: StorySummary  # hits and watchlists: the period's, under the report's filters
+    languages: list[str]  # which languages reported it
+    link: str | None  # its first article, when it is safe to link
+
+
+@dataclass(frozen=True)
 class Newcomer:
     name: str
     hits: int
@@ -282,6 +292,8 @@ class ReportData:
     new_sources: list[Newcomer]
     failed_sources: list[FailedSource]
     last_run: dict[str, Any] | None = None
+    stories: int = 0  # stories with hits in the period
+    top_stories: list[TopStory] = field(default_factory=list)
     tone: ToneChart | None = None  # None: no article of the chart's days has a tone
     tone_days: int = CHART_MIN_DAYS
     version: str = __version__
@@ -328,6 +340,7 @@ def build_report(store: Store, filters: Filters, *, now: datetime | None = None)
     until = filters.until or generated_at
     period = replace(filters, since=since, until=until)
     total, articles = store.count_hits(period)
+    stories = store.story_summaries(period, limit=None)
     by_severity = store.grouped_counts("severity", period)
     by_severity = {s: by_severity.get(s, 0) for s in reversed(SEVERITIES)}
 
@@ -367,6 +380,17 @@ def build_report(store: Store, filters: Filters, *, now: datetime | None = None)
         last_run=store.last_run(),
         tone=tone,
         tone_days=chart_days,
+        stories=len(stories),
+        top_stories=[_top_story(store, story) for story in stories[:TOP_STORIES]],
+    )
+
+
+def _top_story(store: Store, story: StorySummary) -> TopStory:
+    articles = store.story_articles(story.id)
+    return TopStory(
+        story,
+        languages=sorted({a.language for a in articles if a.language}),
+        link=safe_link(articles[0].url) if articles else None,
     )
 
 

@@ -1206,6 +1206,27 @@ class Store(ABC):
                 counts.setdefault(group, [0] * len(bounds))[index[day]] += count
         return counts
 
+    def day_story_counts(
+        self, by: str, bounds: Sequence[tuple[str, str]], filters: Filters
+    ) -> dict[str, list[int]]:
+        """Stories with a hit matching `filters` per `by` group per day (`bounds`: each
+        day's [start, end)), groups that have any. A story counts once a day per group
+        however many of its hits were found that day; articles without a story do not count."""
+        sql_conditions, params = self.hit_conditions(filters)
+        sql_conditions[:0] = ["h.found_at >= ?", "h.found_at < ?", "a.story_id IS NOT NULL"]
+        params[:0] = [bounds[0][0], bounds[-1][1]]
+        sql = (
+            f"SELECT substr(h.found_at, 1, 10) AS day, COALESCE(h.{by}, '') AS grp, "
+            "COUNT(DISTINCT a.story_id) FROM hits h JOIN articles a ON a.id = h.article_id "
+            f"{where(sql_conditions)} GROUP BY day, grp"
+        )
+        index = {low[:10]: i for i, (low, _) in enumerate(bounds)}
+        counts: dict[str, list[int]] = {}
+        for day, group, count in self._fetch(sql, params):
+            if day in index:
+                counts.setdefault(group, [0] * len(bounds))[index[day]] += int(count)
+        return counts
+
     def day_tones(
         self, by: str, bounds: Sequence[tuple[str, str]], filters: Filters
     ) -> dict[str, list[tuple[float | None, int]]]:
