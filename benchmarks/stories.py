@@ -6,7 +6,7 @@ by other outlets, reports in the other three languages, and look-alikes (the sam
 of incident with other facts). Every article gets what a scan would give it: a MinHash
 signature of its title and text, its lead embedded with the default model and centred
 on its language's mean (the shipped background), and the numbers it states. Then
-`adwatch.stories.link.assign` groups them in order of publication, and every pair of
+`adwatch.stories.index.assign` groups them in order of publication, and every pair of
 articles is scored: predicted in one story or not, against the labels.
 
 Reported by kind of pair (copies: same language, one a syndicated copy of the other;
@@ -103,14 +103,59 @@ def score(records: list[dict[str, Any]], story: dict[int, int]) -> dict[str, dic
     return counts
 
 
+def throughput(count: int) -> dict[str, float]:
+    """Seconds to put `count` articles into stories, as restory does (oldest first, a
+    96-hour window), with random signatures and vectors: linking's own cost, the
+    signature and embedding costs being measured per article on the labelled sets."""
+    from datetime import UTC, timedelta
+
+    import numpy as np
+
+    from adwatch.stories.index import assign
+    from adwatch.stories.link import StoryArticle
+
+    generator = np.random.default_rng(7)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    vectors = generator.normal(size=(count, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    articles = [
+        StoryArticle(
+            key=i,
+            language=("th", "vi", "my", "en")[i % 4],
+            published=start + timedelta(seconds=int(generator.integers(0, 365 * 86400))),
+            signature=generator.integers(0, 2**31, 128, dtype=np.uint32),
+            vector=vectors[i],
+            numbers=frozenset({int(generator.integers(10, 10_000))}),
+        )
+        for i in range(count)
+    ]
+    started = time.perf_counter()
+    assign(articles)
+    seconds = time.perf_counter() - started
+    return {
+        "articles": count,
+        "seconds": round(seconds, 2),
+        "ms_per_article": round(1000 * seconds / count, 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--set", dest="subset", default="stories-dev", choices=("stories-dev", "stories-blind")
     )
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--throughput",
+        type=int,
+        metavar="N",
+        help="instead: time linking N synthetic articles spread over a year (restory's loop)",
+    )
     args = parser.parse_args()
-    from adwatch.stories.link import assign
+    if args.throughput:
+        print(json.dumps(throughput(args.throughput), indent=2))
+        return
+    from adwatch.stories.index import assign
 
     records = load(args.subset)
     articles, cost = prepare(records)

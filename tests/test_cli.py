@@ -39,6 +39,7 @@ def test_every_command_of_the_design_is_registered() -> None:
             "check",
             "scan",
             "calibrate",
+            "restory",
             "rematch",
             "migrate",
             "hits",

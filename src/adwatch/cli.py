@@ -412,6 +412,30 @@ def rematch(
 
 
 @app.command()
+def restory(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only articles seen since (ISO date, or 24h, 7d)."),
+    ] = None,
+) -> None:
+    """Put stored articles into stories again with the current rules (no network).
+
+    The scan puts each new article into a story; run this after changing the story
+    settings, or once after upgrading a store whose articles predate stories.
+    """
+    from adwatch.config import load_config
+    from adwatch.storying import restory as run_restory
+    from adwatch.text.dates import parse_when
+
+    state = _state(ctx)
+    config = load_config(state.config, db=state.db)
+    since_iso = parse_when(since, "since") if since else None
+    report = run_restory(config.store, config.watchlists, config.embeddings, since=since_iso)
+    typer.echo(f"put {report.articles} articles into {report.stories} stories")
+
+
+@app.command()
 def calibrate(
     ctx: typer.Context,
     show_only: Annotated[

@@ -510,3 +510,15 @@ class StoryArticleRow:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class StoryInput:
+    """An article `restory` puts into a story."""
+
+    article_id: int
+    seen_at: str
+    language: str | None
+    text: str  # only when it has no fingerprint yet, else empty
+    fingerprint: StoryFingerprint | None
+    vector: ArticleVector | None

@@ -47,9 +47,11 @@ from adwatch.models import (
     RobotsFile,
     SavedArticle,
     Source,
+    StoryFingerprint,
     Watchlist,
 )
 from adwatch.store import Store, open_store
+from adwatch.storying import LOOKBACK, StoryAssigner, fingerprint
 from adwatch.text.dates import iso_utc, utc_now
 from adwatch.workers import Batcher, LazyPool
 
@@ -214,6 +216,7 @@ class PreparedArticle:
     note: str | None = None  # why the page gave no article, when it failed
     hit_totals: dict[str, int] = field(default_factory=dict)  # watchlists over the cap
     vector: ArticleVector | None = None  # the lead's embedding, when the scan embeds
+    fingerprint: StoryFingerprint | None = None  # for stories (docs/stories.md)
 
 
 def compose_text(title: str, body: str) -> str:
@@ -296,6 +299,7 @@ def prepare_article(job: ArticleJob) -> PreparedArticle:
         note=note,
         hit_totals=found.capped(),
         vector=vector,
+        fingerprint=fingerprint(text),
     )
 
 
@@ -364,8 +368,11 @@ class _Scan:
         *,
         articles: bool,
         on_event: Callable[[ScanEvent], None] | None,
+        semantic: SemanticSettings | None = None,
     ) -> None:
         self.config = config
+        self.semantic = semantic
+        self.stories: StoryAssigner | None = None  # made on the writer thread when needed
         self.store = store
         self.executor = executor
         self.batcher = Batcher(executor)
@@ -565,11 +572,29 @@ class _Scan:
             page_retry=retry,
             vector=prepared.vector,
         )
+        if saved.created and prepared.fingerprint is not None:
+            await self._db(self._assign_story, saved.article_id, prepared)
         self.counts.articles_new += int(saved.created)
         self.counts.articles_updated += int(saved.changed and not saved.created)
         self.counts.hits_new += saved.hits_new
         self.on_event(ScanEvent("article", source=source.name, hits=saved.hits_new))
         return prepared, saved
+
+    def _assign_story(self, article_id: int, prepared: PreparedArticle) -> int:
+        """Put a new article into a story (on the writer thread, like every store call)."""
+        assert prepared.fingerprint is not None
+        if self.stories is None:
+            self.stories = StoryAssigner(
+                self.store, self.semantic, known_since=datetime.now(UTC) - LOOKBACK
+            )
+        article = prepared.article
+        return self.stories.assign(
+            article_id,
+            seen_at=article.published_at or article.fetched_at,
+            language=article.language,
+            fingerprint=prepared.fingerprint,
+            vector=prepared.vector,
+        )
 
     async def _scan_page(self, source: Source, result: FetchResult) -> SourceOutcome:
         _, saved = await self._store_article(source, None, result, None)
@@ -767,7 +792,9 @@ def run_scan(
             started_at = utc_now()
             semantic = semantic_settings(config.watchlists, config.embeddings, store)
             pool = executor or _pool(config.watchlists, semantic)
-            scan = _Scan(config, store, pool, articles=articles, on_event=on_event)
+            scan = _Scan(
+                config, store, pool, articles=articles, on_event=on_event, semantic=semantic
+            )
             try:
                 with _terminate_as_interrupt():
                     outcomes = asyncio.run(scan.run(chosen))

@@ -45,6 +45,7 @@ PRELOAD = [
     "nlpo3",
     "pythainlp.corpus",
     "adwatch.semantic.stage",  # semantic watchlists: numpy, once for every worker
+    "adwatch.stories.fingerprint",
     "numpy",
 ]
 

@@ -65,6 +65,24 @@ def embed_queries(embedder: Embedder, texts: Sequence[str]) -> dict[str, bytes]:
     return {text: vectors[i].astype("<f4").tobytes() for i, text in enumerate(texts)}
 
 
+def settings_background(settings: SemanticSettings) -> Background:
+    """The background thresholds and centring use: the store's languages where
+    `adwatch calibrate` set them, the shipped news for the rest."""
+    shipped = shipped_background(settings.model)
+    shipped_dim = next(iter(shipped.vectors.values())).shape[1]
+    if not settings.background:
+        return shipped
+    vectors = dict(shipped.vectors)
+    for language, data in settings.background.items():
+        rows = vector_from(data).reshape(-1, shipped_dim)
+        vectors[language] = rows
+    shipped_for = [language for language in shipped.vectors if language not in settings.background]
+    origin = settings.background_origin
+    if shipped_for:
+        origin += f"; {shipped.origin} for {', '.join(shipped_for)}"
+    return Background(settings.model, origin, vectors)
+
+
 class SemanticStage:
     """Embeds leads and scores them against the semantic watchlists and tone."""
 
@@ -74,26 +92,10 @@ class SemanticStage:
         self.embedder = load_embedder(settings.model_name)
         self.model = self.embedder.model
         queries = {text: vector_from(data, "<f4") for text, data in settings.query_vectors.items()}
-        background = self._background(settings)
+        background = settings_background(settings)
         self.index: SemanticIndex = build_index(settings.watchlists, queries, background)
         self.tone = ToneScale.shipped(self.model, self.index.means)
         self._np = np
-
-    def _background(self, settings: SemanticSettings) -> Background:
-        shipped = shipped_background(self.model)
-        if not settings.background:
-            return shipped
-        vectors = dict(shipped.vectors)
-        for language, data in settings.background.items():
-            rows = vector_from(data).reshape(-1, self.embedder.dim)
-            vectors[language] = rows
-        shipped_for = [
-            language for language in shipped.vectors if language not in settings.background
-        ]
-        origin = settings.background_origin
-        if shipped_for:
-            origin += f"; {shipped.origin} for {', '.join(shipped_for)}"
-        return Background(self.model, origin, vectors)
 
     def embed(self, text: str) -> tuple[Vectors, Lead]:
         lead = lead_of(self.embedder, text)

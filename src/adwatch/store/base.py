@@ -45,6 +45,7 @@ from adwatch.models import (
     StoryArticleRow,
     StoryCandidate,
     StoryFingerprint,
+    StoryInput,
     StorySummary,
     TriageChange,
     TriageEntry,
@@ -450,13 +451,22 @@ class Store(ABC):
             for row in rows
         ]
 
-    def set_story(self, article_id: int, story_id: int | None) -> int:
+    def set_story(self, article_id: int, story_id: int | None, *, reuse: int | None = None) -> int:
         """Put an article in a story (None: a new story of its own); its story's id.
 
-        The story's counts, dates, markets and title are brought up to date, and so are
-        those of the story the article leaves."""
+        A new story takes the id `reuse` when no story has it (restory keeps the ids
+        analysts know). The story's counts, dates, markets and title are brought up to
+        date, and so are those of the story the article leaves."""
         with self.transaction():
             before = self._fetch_one("SELECT story_id FROM articles WHERE id = ?", [article_id])
+            if story_id is None and reuse is not None:
+                taken = self._fetch_one("SELECT 1 FROM stories WHERE id = ?", [reuse])
+                if taken is None:
+                    self._execute(
+                        "INSERT INTO stories (id, first_seen, last_seen) VALUES (?, '', '')",
+                        [reuse],
+                    )
+                    story_id = reuse
             if story_id is None:
                 created = self._fetch_one(
                     "INSERT INTO stories (first_seen, last_seen) VALUES ('', '') RETURNING id"
@@ -496,12 +506,39 @@ class Store(ABC):
             ],
         )
 
-    def articles_without_story(self, *, after_id: int, limit: int) -> list[int]:
+    def articles_for_stories(self, *, since: str | None) -> list[StoryInput]:
+        """Articles without a story (seen since `since`), oldest first, for restory."""
+        condition, params = (f"AND {SEEN_AT} >= ?", [since]) if since else ("", [])
         rows = self._fetch(
-            "SELECT id FROM articles WHERE story_id IS NULL AND id > ? ORDER BY id LIMIT ?",
-            [after_id, limit],
+            f"""SELECT a.id, {SEEN_AT}, a.language,
+                       CASE WHEN f.article_id IS NULL THEN a.text ELSE '' END,
+                       f.signature, f.numbers, v.model, v.lead_end, v.vector
+                FROM articles a
+                LEFT JOIN article_fingerprints f ON f.article_id = a.id
+                LEFT JOIN article_vectors v ON v.article_id = a.id
+                WHERE a.story_id IS NULL {condition}
+                ORDER BY {SEEN_AT}, a.id""",
+            params,
         )
-        return [int(row[0]) for row in rows]
+        return [
+            StoryInput(
+                article_id=int(row[0]),
+                seen_at=row[1],
+                language=row[2],
+                text=row[3],
+                fingerprint=StoryFingerprint(bytes(row[4]), _numbers(row[5]))
+                if row[4] is not None
+                else None,
+                vector=ArticleVector(row[6], int(row[7]), bytes(row[8])) if row[6] else None,
+            )
+            for row in rows
+        ]
+
+    def story_ids(self, *, since: str | None = None) -> dict[int, int]:
+        """article id -> story id, of the articles seen since `since` (all: None)."""
+        condition, params = (f"WHERE {SEEN_AT} >= ?", [since]) if since else ("", [])
+        rows = self._fetch(f"SELECT a.id, a.story_id FROM articles a {condition}", params)
+        return {int(row[0]): int(row[1]) for row in rows if row[1] is not None}
 
     def clear_stories(self, *, since: str | None = None) -> int:
         """Take articles seen since `since` (all: None) out of their stories, for restory."""

@@ -1,0 +1,151 @@
+"""Putting stored articles into stories: one at a time as a scan stores them, or all
+again (`adwatch restory`). Reads and writes the store; the rules are adwatch.stories'.
+
+The scan's assigner reads once the stored articles of the last LOOKBACK days that have a
+story, then matches each new article against them and against those it added. An
+article dated outside that span (a feed that republishes an old story) is matched
+against the store directly, within its own window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from adwatch.models import (
+    ArticleVector,
+    EmbeddingSettings,
+    StoryCandidate,
+    StoryFingerprint,
+    Watchlist,
+)
+from adwatch.stories.index import StoryIndex, seen, story_article
+from adwatch.stories.link import WINDOW, StoryArticle
+from adwatch.text.dates import iso_utc
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from adwatch.semantic.stage import SemanticSettings
+    from adwatch.store import Store
+
+LOOKBACK = timedelta(days=30)  # what a scan reads of the stored stories
+
+
+def fingerprint(text: str) -> StoryFingerprint:
+    """What linking compares of an article besides its vector (runs in a worker)."""
+    from adwatch.stories.facts import numbers
+    from adwatch.stories.fingerprint import signature
+
+    return StoryFingerprint(signature(text).astype("<u4").tobytes(), tuple(sorted(numbers(text))))
+
+
+def centring_means(
+    settings: SemanticSettings | None,
+) -> Mapping[str, npt.NDArray[np.float32]] | None:
+    """Each language's mean of ordinary news, as the semantic stage centres leads with."""
+    if settings is None:
+        return None
+    from adwatch.semantic.stage import settings_background
+
+    background = settings_background(settings).pooled()
+    return {language: rows.mean(axis=0) for language, rows in background.vectors.items()}
+
+
+class StoryAssigner:
+    """Each new article into the story it matches, else a story of its own.
+
+    `known_since`: stored articles seen from then on that have a story are read once and
+    matched against; an article whose window reaches further back is matched against the
+    store directly. None: nothing is read (restory of a whole store).
+    """
+
+    def __init__(
+        self, store: Store, settings: SemanticSettings | None, *, known_since: datetime | None
+    ) -> None:
+        self.store = store
+        self.model = settings.model if settings is not None else ""
+        self.means = centring_means(settings)
+        self.known_since = known_since
+        self.index = StoryIndex(window=WINDOW)
+        if known_since is not None:
+            candidates = store.story_candidates(since=iso_utc(known_since), until="9999")
+            self.index.extend((self._article(c), c.story_id) for c in candidates)
+
+    def _article(self, candidate: StoryCandidate) -> StoryArticle:
+        return story_article(candidate, self.means, self.model)
+
+    def assign(
+        self,
+        article_id: int,
+        *,
+        seen_at: str,
+        language: str | None,
+        fingerprint: StoryFingerprint,
+        vector: ArticleVector | None,
+        reuse: int | None = None,
+    ) -> int:
+        """Store the article's fingerprint and put it in a story; the story's id (`reuse`:
+        the id a story it starts should take, if free)."""
+        self.store.save_fingerprint(article_id, fingerprint)
+        candidate = StoryCandidate(article_id, 0, language, seen_at, fingerprint, vector)
+        article = self._article(candidate)
+        index = self.index
+        if self.known_since is not None and article.published - WINDOW < self.known_since:
+            index = StoryIndex(window=WINDOW)  # older than what was read: ask the store
+            window = self.store.story_candidates(
+                since=iso_utc(article.published - WINDOW),
+                until=iso_utc(article.published + WINDOW),
+            )
+            index.extend((self._article(c), c.story_id) for c in window)
+        found = index.best(article)
+        story_id = self.store.set_story(article_id, found[0] if found else None, reuse=reuse)
+        self.index.add(article, story_id)
+        return story_id
+
+
+@dataclass(frozen=True)
+class RestoryReport:
+    articles: int  # articles put into stories
+    stories: int  # stories they make
+
+
+def restory(
+    location: str | Path,
+    watchlists: Sequence[Watchlist],
+    embeddings: EmbeddingSettings,
+    *,
+    since: str | None = None,
+) -> RestoryReport:
+    """Put every article (seen since `since`, or all) into stories again, oldest first,
+    with the current rules: after a change of settings, or for a store that had articles
+    before stories existed. Articles without a fingerprint get one from their text; those
+    seen before `since` keep their stories, and newer ones may join them."""
+    from adwatch.embedding import semantic_settings
+    from adwatch.store import open_store
+
+    with open_store(location, create=False) as store, store.exclusive_session():
+        settings = semantic_settings(watchlists, embeddings, store)
+        before = store.story_ids(since=since)  # a story found again keeps its id
+        store.clear_stories(since=since)
+        pending = store.articles_for_stories(since=since)
+        known = seen(since) - WINDOW if since else None
+        assigner = StoryAssigner(store, settings, known_since=known)
+        stories = set()
+        for row in pending:  # oldest first: what a window no longer reaches is dropped
+            assigner.index.forget_before(seen(row.seen_at) - WINDOW)
+            stories.add(
+                assigner.assign(
+                    row.article_id,
+                    seen_at=row.seen_at,
+                    language=row.language,
+                    fingerprint=row.fingerprint or fingerprint(row.text),
+                    vector=row.vector,
+                    reuse=before.get(row.article_id),
+                )
+            )
+    return RestoryReport(len(pending), len(stories))
