@@ -231,3 +231,28 @@ def test_restory_since_keeps_older_stories_and_lets_newer_articles_join_them(
     assert result.exit_code == 0, result.stderr
     assert "put 2 articles" in result.stdout  # the Thai report and the look-alike
     assert _stories(store_at) == before
+
+
+def test_the_window_is_set_in_feeds_yaml_and_checked(tmp_path: Path) -> None:
+    from adwatch.config import load_config
+    from adwatch.errors import ConfigError
+
+    path = tmp_path / "feeds.yaml"
+    base = "version: 1\nmarkets:\n  TH: {name: Thailand}\nsources: []\n"
+    path.write_text(base + "stories: {window_hours: 48}\n", encoding="utf-8")
+    assert load_config(path).stories.window_hours == 48
+    path.write_text(base, encoding="utf-8")
+    assert load_config(path).stories.window_hours == 96
+    path.write_text(base + "stories: {window_hours: 0}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="stories.window_hours"):
+        load_config(path)
+
+
+def test_a_narrower_window_splits_what_a_wider_one_joins() -> None:
+    incident = [1.0, 0.2, 0.0]
+    articles = [
+        _article(1, ARREST, incident, 0, "en"),
+        _article(2, ARREST_TH, [0.9, 0.25, 0.05], 50, "th"),
+    ]
+    assert assign(articles)[2] == 1
+    assert assign(articles, window=timedelta(hours=48))[2] == 2

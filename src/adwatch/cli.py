@@ -424,6 +424,8 @@ def restory(
     The scan puts each new article into a story; run this after changing the story
     settings, or once after upgrading a store whose articles predate stories.
     """
+    from datetime import timedelta
+
     from adwatch.config import load_config
     from adwatch.storying import restory as run_restory
     from adwatch.text.dates import parse_when
@@ -431,7 +433,13 @@ def restory(
     state = _state(ctx)
     config = load_config(state.config, db=state.db)
     since_iso = parse_when(since, "since") if since else None
-    report = run_restory(config.store, config.watchlists, config.embeddings, since=since_iso)
+    report = run_restory(
+        config.store,
+        config.watchlists,
+        config.embeddings,
+        since=since_iso,
+        window=timedelta(hours=config.stories.window_hours),
+    )
     typer.echo(f"put {report.articles} articles into {report.stories} stories")
 
 

@@ -27,6 +27,7 @@ from adwatch.models import (
     Market,
     Semantic,
     Source,
+    StorySettings,
     Watchlist,
 )
 from adwatch.rules import parse_query, split_term
@@ -78,6 +79,7 @@ class Config:
     sources: list[Source]
     watchlists: list[Watchlist]
     embeddings: EmbeddingSettings = field(default_factory=EmbeddingSettings)
+    stories: StorySettings = field(default_factory=StorySettings)
     # Loaded, but probably not what was meant: "file:line: field: what" each.
     warnings: tuple[str, ...] = ()
 
@@ -738,6 +740,7 @@ def _check_query(where: _Where, node: yaml.Node, field_name: str, query: str) ->
 
 _TOP_KEYS = {
     "version", "store", "fetch", "markets", "sources", "watchlists", "embeddings", "semantic",
+    "stories",
 }  # fmt: skip
 
 
@@ -802,6 +805,14 @@ def parse_config(text: str, path: Path) -> Config:
             "embeddings.enabled",
             "false: the semantic part of every watchlist is skipped",
         )
+    stories = StorySettings()
+    if "stories" in fields:
+        story_fields = _mapping(where, fields["stories"], "stories")
+        _check_keys(where, story_fields, {"window_hours"}, "stories")
+        if "window_hours" in story_fields:
+            stories = StorySettings(
+                _int(where, story_fields["window_hours"], "stories.window_hours", bounds=(1, 720))
+            )
     store = _store_location(where, fields.get("store"), store_name, path)
     return Config(
         path=path,
@@ -811,6 +822,7 @@ def parse_config(text: str, path: Path) -> Config:
         sources=sources,
         watchlists=watchlists,
         embeddings=embeddings,
+        stories=stories,
         warnings=tuple(where.warnings),
     )
 

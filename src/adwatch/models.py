@@ -83,6 +83,13 @@ class EmbeddingSettings:
 
 
 @dataclass(frozen=True)
+class StorySettings:
+    """feeds.yaml `stories:`: how far apart two reports of one incident may be."""
+
+    window_hours: int = 96
+
+
+@dataclass(frozen=True)
 class Watchlist:
     name: str
     category: str

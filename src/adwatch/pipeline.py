@@ -585,7 +585,10 @@ class _Scan:
         assert prepared.fingerprint is not None
         if self.stories is None:
             self.stories = StoryAssigner(
-                self.store, self.semantic, known_since=datetime.now(UTC) - LOOKBACK
+                self.store,
+                self.semantic,
+                known_since=datetime.now(UTC) - LOOKBACK,
+                window=timedelta(hours=self.config.stories.window_hours),
             )
         article = prepared.article
         return self.stories.assign(

@@ -65,13 +65,19 @@ class StoryAssigner:
     """
 
     def __init__(
-        self, store: Store, settings: SemanticSettings | None, *, known_since: datetime | None
+        self,
+        store: Store,
+        settings: SemanticSettings | None,
+        *,
+        known_since: datetime | None,
+        window: timedelta = WINDOW,
     ) -> None:
         self.store = store
+        self.window = window
         self.model = settings.model if settings is not None else ""
         self.means = centring_means(settings)
         self.known_since = known_since
-        self.index = StoryIndex(window=WINDOW)
+        self.index = StoryIndex(window=window)
         if known_since is not None:
             candidates = store.story_candidates(since=iso_utc(known_since), until="9999")
             self.index.extend((self._article(c), c.story_id) for c in candidates)
@@ -95,13 +101,13 @@ class StoryAssigner:
         candidate = StoryCandidate(article_id, 0, language, seen_at, fingerprint, vector)
         article = self._article(candidate)
         index = self.index
-        if self.known_since is not None and article.published - WINDOW < self.known_since:
-            index = StoryIndex(window=WINDOW)  # older than what was read: ask the store
-            window = self.store.story_candidates(
-                since=iso_utc(article.published - WINDOW),
-                until=iso_utc(article.published + WINDOW),
+        if self.known_since is not None and article.published - self.window < self.known_since:
+            index = StoryIndex(window=self.window)  # older than what was read: ask the store
+            nearby = self.store.story_candidates(
+                since=iso_utc(article.published - self.window),
+                until=iso_utc(article.published + self.window),
             )
-            index.extend((self._article(c), c.story_id) for c in window)
+            index.extend((self._article(c), c.story_id) for c in nearby)
         found = index.best(article)
         story_id = self.store.set_story(article_id, found[0] if found else None, reuse=reuse)
         self.index.add(article, story_id)
@@ -120,6 +126,7 @@ def restory(
     embeddings: EmbeddingSettings,
     *,
     since: str | None = None,
+    window: timedelta = WINDOW,
 ) -> RestoryReport:
     """Put every article (seen since `since`, or all) into stories again, oldest first,
     with the current rules: after a change of settings, or for a store that had articles
@@ -133,11 +140,11 @@ def restory(
         before = store.story_ids(since=since)  # a story found again keeps its id
         store.clear_stories(since=since)
         pending = store.articles_for_stories(since=since)
-        known = seen(since) - WINDOW if since else None
-        assigner = StoryAssigner(store, settings, known_since=known)
+        known = seen(since) - window if since else None
+        assigner = StoryAssigner(store, settings, known_since=known, window=window)
         stories = set()
         for row in pending:  # oldest first: what a window no longer reaches is dropped
-            assigner.index.forget_before(seen(row.seen_at) - WINDOW)
+            assigner.index.forget_before(seen(row.seen_at) - window)
             stories.add(
                 assigner.assign(
                     row.article_id,
