@@ -198,6 +198,8 @@ def test_stories_limit_and_jsonl(s: Stories) -> None:
     lines = ok(s.db, "stories", "-f", "jsonl", "--limit", "1").splitlines()
     assert [json.loads(line)["id"] for line in lines] == [s.a]
     assert len(ok(s.db, "stories", "-f", "jsonl", "--limit", "0").splitlines()) == 2
+    table = ok(s.db, "stories", "--limit", "1").splitlines()
+    assert table[-1] == "1 widest stories shown; --limit N for more, --limit 0 for all."
 
 
 def test_stories_unknown_filter_name_or_format_exits_2(s: Stories) -> None:

@@ -650,6 +650,7 @@ def hits(
                     len(stories),
                     limit,
                     "stories",
+                    first="widest",
                 )
             else:
                 _write_dicts([s.as_dict() for s in stories], fmt)
@@ -759,6 +760,7 @@ def stories(
             len(found),
             limit,
             "stories",
+            first="widest",
         )
     elif fmt == "csv" and not found:
         _write_csv_header(STORY_COLUMNS)
@@ -1350,7 +1352,7 @@ def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
     return folded
 
 
-def _print_table(build: Any, shown: int, limit: int, noun: str) -> None:
+def _print_table(build: Any, shown: int, limit: int, noun: str, *, first: str = "newest") -> None:
     """Print the table `build(terminal width)` makes, or say that nothing matched."""
     console = _render().stdout_console()
     if not shown:
@@ -1359,7 +1361,7 @@ def _print_table(build: Any, shown: int, limit: int, noun: str) -> None:
     console.print(build(console.width))
     if limit and shown >= limit:
         console.print(
-            f"{shown} newest {noun} shown; --limit N for more, --limit 0 for all.",
+            f"{shown} {first} {noun} shown; --limit N for more, --limit 0 for all.",
             markup=False,
             style="dim",
         )
