@@ -51,7 +51,7 @@ from adwatch.models import (
     Watchlist,
 )
 from adwatch.store import Store, open_store
-from adwatch.storying import LOOKBACK, StoryAssigner, fingerprint
+from adwatch.storying import assign_new_articles, fingerprint
 from adwatch.text.dates import iso_utc, utc_now
 from adwatch.workers import Batcher, LazyPool
 
@@ -372,7 +372,6 @@ class _Scan:
     ) -> None:
         self.config = config
         self.semantic = semantic
-        self.stories: StoryAssigner | None = None  # made on the writer thread when needed
         self.store = store
         self.executor = executor
         self.batcher = Batcher(executor)
@@ -419,6 +418,9 @@ class _Scan:
                 tasks = [in_turn(fetcher, source) for source in sources]
                 outcomes = list(await asyncio.gather(*tasks))
                 await self._db(self.store.keep_robots, fetcher.robots_fetched)
+                # Stories once, oldest first: a copy stored before its original (feeds
+                # come in any order) still joins it, and one transaction serves them all.
+                await self._db(self._assign_stories)
                 return outcomes
         finally:
             self.writer.shutdown(wait=True)
@@ -564,39 +566,31 @@ class _Scan:
         retry = None
         if prepared.page_failed and entry is not None:
             retry = next_page_retry(attempts_before + 1, prepared.note or "no article text")
-        saved: SavedArticle = await self._db(
-            self.store.save_article,
-            prepared.article,
-            prepared.matches,
-            totals=prepared.hit_totals,
-            page_retry=retry,
-            vector=prepared.vector,
-        )
-        if saved.created and prepared.fingerprint is not None:
-            await self._db(self._assign_story, saved.article_id, prepared)
+        saved: SavedArticle = await self._db(self._save, prepared, retry)
         self.counts.articles_new += int(saved.created)
         self.counts.articles_updated += int(saved.changed and not saved.created)
         self.counts.hits_new += saved.hits_new
         self.on_event(ScanEvent("article", source=source.name, hits=saved.hits_new))
         return prepared, saved
 
-    def _assign_story(self, article_id: int, prepared: PreparedArticle) -> int:
-        """Put a new article into a story (on the writer thread, like every store call)."""
-        assert prepared.fingerprint is not None
-        if self.stories is None:
-            self.stories = StoryAssigner(
-                self.store,
-                self.semantic,
-                known_since=datetime.now(UTC) - LOOKBACK,
-                window=timedelta(hours=self.config.stories.window_hours),
-            )
-        article = prepared.article
-        return self.stories.assign(
-            article_id,
-            seen_at=article.published_at or article.fetched_at,
-            language=article.language,
-            fingerprint=prepared.fingerprint,
+    def _save(self, prepared: PreparedArticle, retry: PageRetry | None) -> SavedArticle:
+        """Store an article with its hits, vector and fingerprint (its story is found once
+        every article of the scan is stored, see `_assign_stories`)."""
+        return self.store.save_article(
+            prepared.article,
+            prepared.matches,
+            totals=prepared.hit_totals,
+            page_retry=retry,
             vector=prepared.vector,
+            fingerprint=prepared.fingerprint,
+        )
+
+    def _assign_stories(self) -> int:
+        return assign_new_articles(
+            self.store,
+            self.semantic,
+            window=timedelta(hours=self.config.stories.window_hours),
+            now=datetime.now(UTC),
         )
 
     async def _scan_page(self, source: Source, result: FetchResult) -> SourceOutcome:

@@ -94,10 +94,10 @@ class StoryAssigner:
         fingerprint: StoryFingerprint,
         vector: ArticleVector | None,
         reuse: int | None = None,
+        stored: bool = False,
     ) -> int:
         """Store the article's fingerprint and put it in a story; the story's id (`reuse`:
         the id a story it starts should take, if free)."""
-        self.store.save_fingerprint(article_id, fingerprint)
         candidate = StoryCandidate(article_id, 0, language, seen_at, fingerprint, vector)
         article = self._article(candidate)
         index = self.index
@@ -109,9 +109,40 @@ class StoryAssigner:
             )
             index.extend((self._article(c), c.story_id) for c in nearby)
         found = index.best(article)
-        story_id = self.store.set_story(article_id, found[0] if found else None, reuse=reuse)
+        story_id = self.store.join_story(
+            article_id, None if stored else fingerprint, found[0] if found else None, reuse=reuse
+        )
         self.index.add(article, story_id)
         return story_id
+
+
+def assign_new_articles(
+    store: Store,
+    settings: SemanticSettings | None,
+    *,
+    window: timedelta = WINDOW,
+    now: datetime,
+) -> int:
+    """Put the articles of the last LOOKBACK days that have a fingerprint but no story
+    into stories, oldest first, in one transaction: what a scan does once it has stored
+    its articles (and what it finds left by an interrupted one). How many it placed."""
+    since = now - LOOKBACK
+    pending = store.articles_for_stories(since=iso_utc(since), fingerprinted=True)
+    if not pending:
+        return 0
+    with store.transaction():
+        assigner = StoryAssigner(store, settings, known_since=since - window, window=window)
+        for row in pending:
+            assert row.fingerprint is not None
+            assigner.assign(
+                row.article_id,
+                seen_at=row.seen_at,
+                language=row.language,
+                fingerprint=row.fingerprint,
+                vector=row.vector,
+                stored=True,
+            )
+    return len(pending)
 
 
 @dataclass(frozen=True)

@@ -342,6 +342,7 @@ class Store(ABC):
         totals: dict[str, int] | None = None,
         page_retry: PageRetry | None = None,
         vector: ArticleVector | None = None,
+        fingerprint: StoryFingerprint | None = None,
     ) -> SavedArticle:
         """Store an article and its hits (and its lead's vector) in one transaction.
 
@@ -412,20 +413,54 @@ class Store(ABC):
             self._insert_hit_totals(article_id, matches, totals or {})
             if vector is not None:
                 self.save_vector(article_id, vector, replace=not created)
+            if fingerprint is not None:  # the article's story is found at the scan's end
+                self.save_fingerprint(article_id, fingerprint, replace=not created)
             if page_retry is not None or not created:
                 self._set_page_retry(article_id, page_retry)
         return SavedArticle(article_id, created=created, changed=True, hits_new=hits_new)
 
     # --- stories (docs/stories.md) ---------------------------------------------------------
 
-    def save_fingerprint(self, article_id: int, fingerprint: StoryFingerprint) -> None:
+    def save_fingerprint(
+        self, article_id: int, fingerprint: StoryFingerprint, *, replace: bool = True
+    ) -> None:
         with self.transaction():
-            self._execute("DELETE FROM article_fingerprints WHERE article_id = ?", [article_id])
+            if replace:
+                self._execute("DELETE FROM article_fingerprints WHERE article_id = ?", [article_id])
             self._execute(
                 "INSERT INTO article_fingerprints (article_id, signature, numbers) "
                 "VALUES (?, ?, ?)",
                 [article_id, fingerprint.signature, ",".join(map(str, fingerprint.numbers))],
             )
+
+    def join_story(
+        self,
+        article_id: int,
+        fingerprint: StoryFingerprint | None,
+        story_id: int | None,
+        *,
+        reuse: int | None = None,
+    ) -> int:
+        """Keep a new article's fingerprint (None: kept already) and put it in a story
+        (None: a story of its own, made from the article at once); the story's id."""
+        with self.transaction():
+            if fingerprint is not None:
+                self.save_fingerprint(article_id, fingerprint)
+            if story_id is not None or reuse is not None:
+                return self.set_story(article_id, story_id, reuse=reuse)
+            row = self._fetch_one(
+                f"SELECT {SEEN_AT}, a.title, a.language, a.market FROM articles a WHERE a.id = ?",
+                [article_id],
+            )
+            assert row is not None
+            created = self._fetch_one(
+                """INSERT INTO stories (first_seen, last_seen, title, language, markets,
+                   articles, sources, languages) VALUES (?, ?, ?, ?, ?, 1, 1, ?) RETURNING id""",
+                [row[0], row[0], row[1], row[2], row[3], 1 if row[2] else 0],
+            )
+            assert created is not None
+            self._execute("UPDATE articles SET story_id = ? WHERE id = ?", [created[0], article_id])
+            return int(created[0])
 
     def story_candidates(self, *, since: str, until: str) -> list[StoryCandidate]:
         """Articles seen in [since, until] that have a story and a fingerprint."""
@@ -506,9 +541,14 @@ class Store(ABC):
             ],
         )
 
-    def articles_for_stories(self, *, since: str | None) -> list[StoryInput]:
-        """Articles without a story (seen since `since`), oldest first, for restory."""
+    def articles_for_stories(
+        self, *, since: str | None, fingerprinted: bool = False
+    ) -> list[StoryInput]:
+        """Articles without a story (seen since `since`; only those with a fingerprint:
+        `fingerprinted`), oldest first."""
         condition, params = (f"AND {SEEN_AT} >= ?", [since]) if since else ("", [])
+        if fingerprinted:
+            condition += " AND f.article_id IS NOT NULL"
         rows = self._fetch(
             f"""SELECT a.id, {SEEN_AT}, a.language,
                        CASE WHEN f.article_id IS NULL THEN a.text ELSE '' END,

@@ -14,11 +14,16 @@ import unicodedata
 _DIGITS = re.compile(r"\d+")
 
 
+# Thai and Myanmar digits (and Myanmar Shan digits) as ASCII, by str.translate.
+_DIGITS_TABLE = {
+    ord(char): str(unicodedata.digit(char))
+    for start in (0x0E50, 0x1040, 0x1090)
+    for char in map(chr, range(start, start + 10))
+}
+
+
 def _ascii_digits(text: str) -> str:
-    return "".join(
-        str(unicodedata.digit(char)) if char.isdigit() and not char.isascii() else char
-        for char in text
-    )
+    return text.translate(_DIGITS_TABLE)
 
 
 def _is_year(value: int) -> bool:
