@@ -225,6 +225,7 @@ def demo(
         "hits --group-by article",
         f"show {result.featured_hit}" if result.featured_hit is not None else None,
         f"show {result.semantic_hit}" if result.semantic_hit is not None else None,
+        "stories",
         "trends --measure tone",
         f"search {shlex.quote(result.search)}",
         f"report --since {result.first_found[:10]} -o {report}" if result.first_found else None,
