@@ -256,3 +256,20 @@ def test_a_narrower_window_splits_what_a_wider_one_joins() -> None:
     ]
     assert assign(articles)[2] == 1
     assert assign(articles, window=timedelta(hours=48))[2] == 2
+
+
+def test_a_scan_places_articles_an_interrupted_scan_left_without_a_story(
+    site: HTTPServer, tmp_path: Path, store_at: str
+) -> None:
+    from store_sql import execute
+
+    _serve(site)
+    config = _config(tmp_path, site, store_at)
+    assert runner.invoke(app, ["--config", str(config), "scan", "--quiet"]).exit_code == 0
+    grouped = _stories(store_at)
+    # As if the scan had stopped after storing the Thai report, before placing it.
+    thai = value(store_at, "SELECT id FROM articles WHERE url = ?", [site.url_for("/c/arrest")])
+    execute(store_at, "UPDATE articles SET story_id = NULL WHERE id = ?", [thai])
+    again = runner.invoke(app, ["--config", str(config), "scan", "--quiet"])
+    assert again.exit_code == 0
+    assert _stories(store_at) == grouped

@@ -51,7 +51,7 @@ from adwatch.models import (
     Watchlist,
 )
 from adwatch.store import Store, open_store
-from adwatch.storying import assign_new_articles, fingerprint
+from adwatch.storying import LOOKBACK, StoryAssigner, fingerprint, place, unplaced_articles
 from adwatch.text.dates import iso_utc, utc_now
 from adwatch.workers import Batcher, LazyPool
 
@@ -372,6 +372,8 @@ class _Scan:
     ) -> None:
         self.config = config
         self.semantic = semantic
+        self.stories: StoryAssigner | None = None  # made on the writer thread when needed
+        self.unplaced = 0  # articles stored since stories were last placed
         self.store = store
         self.executor = executor
         self.batcher = Batcher(executor)
@@ -418,9 +420,7 @@ class _Scan:
                 tasks = [in_turn(fetcher, source) for source in sources]
                 outcomes = list(await asyncio.gather(*tasks))
                 await self._db(self.store.keep_robots, fetcher.robots_fetched)
-                # Stories once, oldest first: a copy stored before its original (feeds
-                # come in any order) still joins it, and one transaction serves them all.
-                await self._db(self._assign_stories)
+                await self._db(self._place_stories, leftovers=True)
                 return outcomes
         finally:
             self.writer.shutdown(wait=True)
@@ -451,9 +451,13 @@ class _Scan:
             self.on_event(ScanEvent("source", source=source.name, outcome=outcome))
             return outcome
         try:
-            return await self._scan_claimed(fetcher, source)
+            outcome = await self._scan_claimed(fetcher, source)
         finally:
             await self._db(self.store.release_source, source.name, self.scanner)
+        # Stories after each source, oldest first and in one transaction, while other
+        # sources are still fetching: the writer thread would be idle otherwise.
+        await self._db(self._place_stories)
+        return outcome
 
     async def _scan_claimed(self, fetcher: Any, source: Source) -> SourceOutcome:
         pages = self.pages.setdefault(source.name, _PageTally())
@@ -576,7 +580,7 @@ class _Scan:
     def _save(self, prepared: PreparedArticle, retry: PageRetry | None) -> SavedArticle:
         """Store an article with its hits, vector and fingerprint (its story is found once
         every article of the scan is stored, see `_assign_stories`)."""
-        return self.store.save_article(
+        saved = self.store.save_article(
             prepared.article,
             prepared.matches,
             totals=prepared.hit_totals,
@@ -584,14 +588,26 @@ class _Scan:
             vector=prepared.vector,
             fingerprint=prepared.fingerprint,
         )
+        self.unplaced += int(saved.created)
+        return saved
 
-    def _assign_stories(self) -> int:
-        return assign_new_articles(
-            self.store,
-            self.semantic,
-            window=timedelta(hours=self.config.stories.window_hours),
-            now=datetime.now(UTC),
-        )
+    def _place_stories(self, *, leftovers: bool = False) -> int:
+        """Put the articles stored so far into stories (on the writer thread). Nothing is
+        read while this scan has stored nothing new, unless `leftovers`: once at the end,
+        for what an interrupted scan stored without stories."""
+        if not self.unplaced and not leftovers:
+            return 0
+        self.unplaced = 0
+        now = datetime.now(UTC)
+        pending = unplaced_articles(self.store, now=now)
+        if not pending:
+            return 0
+        if self.stories is None:  # reads the stored stories once, and only when needed
+            window = timedelta(hours=self.config.stories.window_hours)
+            self.stories = StoryAssigner(
+                self.store, self.semantic, known_since=now - LOOKBACK - window, window=window
+            )
+        return place(self.stories, pending)
 
     async def _scan_page(self, source: Source, result: FetchResult) -> SourceOutcome:
         _, saved = await self._store_article(source, None, result, None)

@@ -20,6 +20,7 @@ from adwatch.models import (
     EmbeddingSettings,
     StoryCandidate,
     StoryFingerprint,
+    StoryInput,
     Watchlist,
 )
 from adwatch.stories.index import StoryIndex, seen, story_article
@@ -116,22 +117,15 @@ class StoryAssigner:
         return story_id
 
 
-def assign_new_articles(
-    store: Store,
-    settings: SemanticSettings | None,
-    *,
-    window: timedelta = WINDOW,
-    now: datetime,
-) -> int:
-    """Put the articles of the last LOOKBACK days that have a fingerprint but no story
-    into stories, oldest first, in one transaction: what a scan does once it has stored
-    its articles (and what it finds left by an interrupted one). How many it placed."""
-    since = now - LOOKBACK
-    pending = store.articles_for_stories(since=iso_utc(since), fingerprinted=True)
-    if not pending:
-        return 0
-    with store.transaction():
-        assigner = StoryAssigner(store, settings, known_since=since - window, window=window)
+def unplaced_articles(store: Store, *, now: datetime) -> list[StoryInput]:
+    """Articles of the last LOOKBACK days with a fingerprint but no story, oldest first:
+    what a scan stored since it last placed stories, or an interrupted scan left."""
+    return store.articles_for_stories(since=iso_utc(now - LOOKBACK), fingerprinted=True)
+
+
+def place(assigner: StoryAssigner, pending: Sequence[StoryInput]) -> int:
+    """Put `pending` into stories, in order, in one transaction; how many."""
+    with assigner.store.transaction():
         for row in pending:
             assert row.fingerprint is not None
             assigner.assign(
