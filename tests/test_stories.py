@@ -279,3 +279,39 @@ def test_a_scan_places_articles_an_interrupted_scan_left_without_a_story(
     again = runner.invoke(app, ["--config", str(config), "scan", "--quiet"])
     assert again.exit_code == 0
     assert _stories(store_at) == grouped
+
+
+def test_joining_a_story_counts_as_recounting_it_would(store_at: str) -> None:
+    from adwatch.models import Article
+    from adwatch.store import open_store
+
+    def article(n: int, source: str, market: str, language: str, published: str) -> Article:
+        return Article(
+            url=f"https://example.com/{n}", source=source, market=market, title=f"title {n}",
+            text=f"text {n}", language=language, published_at=published,
+            fetched_at="2026-11-25T00:00:00Z", content_hash=f"h{n}", extractor="trafilatura",
+        )  # fmt: skip
+
+    with open_store(store_at) as store:
+        ids = [
+            store.save_article(article(*spec), []).article_id
+            for spec in [
+                (1, "wire", "TH", "en", "2026-11-24T08:00:00Z"),
+                (2, "daily", "TH", "en", "2026-11-24T09:00:00Z"),
+                (3, "thai", "MM", "th", "2026-11-23T22:00:00Z"),  # earlier than the first
+                (4, "wire", "TH", "en", "2026-11-25T01:00:00Z"),
+            ]
+        ]
+        story = store.set_story(ids[0], None)
+        for article_id in ids[1:]:
+            store.set_story(article_id, story)
+        joined = store.story(story)
+        with store.transaction():
+            store.refresh_story(story)
+        assert store.story(story) == joined
+    assert joined is not None
+    assert (joined.articles, joined.sources, joined.languages, joined.markets) == (4, 3, 2, "MM,TH")
+    assert (joined.first_seen, joined.title, joined.language) == (
+        "2026-11-23T22:00:00Z", "title 3", "th",
+    )  # fmt: skip
+    assert joined.last_seen == "2026-11-25T01:00:00Z"

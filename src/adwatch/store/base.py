@@ -508,11 +508,56 @@ class Store(ABC):
                 )
                 assert created is not None
                 story_id = int(created[0])
-            self._execute("UPDATE articles SET story_id = ? WHERE id = ?", [story_id, article_id])
-            self.refresh_story(story_id)
-            if before is not None and before[0] is not None and int(before[0]) != story_id:
-                self.refresh_story(int(before[0]))
+            left = int(before[0]) if before is not None and before[0] is not None else None
+            joining = left is None and self._fetch_one(
+                "SELECT 1 FROM stories WHERE id = ? AND articles > 0", [story_id]
+            )
+            if joining:
+                self._join(article_id, story_id)
+            else:
+                self._execute(
+                    "UPDATE articles SET story_id = ? WHERE id = ?", [story_id, article_id]
+                )
+                self.refresh_story(story_id)
+            if left is not None and left != story_id:
+                self.refresh_story(left)
         return story_id
+
+    def _join(self, article_id: int, story_id: int) -> None:
+        """Add an article to a story with its counts updated in place: a story of 500
+        articles is not read again for its 501st."""
+        row = self._fetch_one(
+            f"SELECT {SEEN_AT}, a.title, a.language, a.market, a.source FROM articles a "
+            "WHERE a.id = ?",
+            [article_id],
+        )
+        story = self._fetch_one(
+            "SELECT first_seen, last_seen, markets FROM stories WHERE id = ?", [story_id]
+        )
+        assert row is not None and story is not None
+        seen_at, title, language, market, source = row
+        new_source = not self._fetch_one(
+            "SELECT 1 FROM articles WHERE story_id = ? AND source = ? LIMIT 1", [story_id, source]
+        )
+        new_language = language is not None and not self._fetch_one(
+            "SELECT 1 FROM articles WHERE story_id = ? AND language = ? LIMIT 1",
+            [story_id, language],
+        )
+        markets = ",".join(sorted({*filter(None, story[2].split(",")), market}))
+        earliest = seen_at < story[0]
+        self._execute("UPDATE articles SET story_id = ? WHERE id = ?", [story_id, article_id])
+        self._execute(
+            """UPDATE stories SET articles = articles + 1, sources = sources + ?,
+               languages = languages + ?, markets = ?, first_seen = ?, last_seen = ?,
+               title = CASE WHEN ? THEN ? ELSE title END,
+               language = CASE WHEN ? THEN ? ELSE language END
+               WHERE id = ?""",
+            [
+                int(new_source), int(new_language), markets,
+                min(seen_at, story[0]), max(seen_at, story[1]),
+                earliest, title, earliest, language, story_id,
+            ],
+        )  # fmt: skip
 
     def refresh_story(self, story_id: int) -> None:
         """Recount a story from its articles; delete it when it has none left."""
