@@ -123,7 +123,10 @@ _STORY_TABLES = (
         languages INTEGER NOT NULL DEFAULT 0
     )""",
     "ALTER TABLE articles ADD COLUMN story_id {id} REFERENCES stories(id)",
-    "CREATE INDEX articles_story ON articles(story_id)",
+    # A story's articles, and whether one from this source or in this language is among
+    # them yet (joining a story looks these up instead of reading the story).
+    "CREATE INDEX articles_story ON articles(story_id, source)",
+    "CREATE INDEX articles_story_language ON articles(story_id, language)",
     # What linking compares besides vectors: a MinHash signature and the numbers stated.
     """CREATE TABLE article_fingerprints (
         article_id {id} PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
