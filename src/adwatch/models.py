@@ -263,6 +263,7 @@ class SavedArticle:
     created: bool  # a new row, not an update of an earlier one
     changed: bool  # text or title differ from what was stored
     hits_new: int
+    story_id: int | None = None  # the story a new article was put in, when it was placed
 
 
 @dataclass

@@ -51,12 +51,12 @@ from adwatch.models import (
     Watchlist,
 )
 from adwatch.store import Store, open_store
-from adwatch.storying import LOOKBACK, StoryAssigner, fingerprint, place, unplaced_articles
 from adwatch.text.dates import iso_utc, utc_now
 from adwatch.workers import Batcher, LazyPool
 
 if TYPE_CHECKING:
     from adwatch.semantic.stage import SemanticSettings
+    from adwatch.storying import StoryAssigner
 
 MAX_ENTRIES_PER_SOURCE = 200
 MAX_CHILD_SITEMAPS = 5
@@ -234,6 +234,7 @@ def compose_text(title: str, body: str) -> str:
 def prepare_article(job: ArticleJob) -> PreparedArticle:
     """Extract, convert Zawgyi, detect language and match one article (runs in a worker)."""
     from adwatch.extract import extract_page, fallback_page
+    from adwatch.storying import fingerprint as story_fingerprint
     from adwatch.text.language import detect_language
     from adwatch.text.untrusted import strip_unsafe
     from adwatch.text.zawgyi import fix_zawgyi
@@ -299,7 +300,7 @@ def prepare_article(job: ArticleJob) -> PreparedArticle:
         note=note,
         hit_totals=found.capped(),
         vector=vector,
-        fingerprint=fingerprint(text),
+        fingerprint=story_fingerprint(text),
     )
 
 
@@ -373,7 +374,6 @@ class _Scan:
         self.config = config
         self.semantic = semantic
         self.stories: StoryAssigner | None = None  # made on the writer thread when needed
-        self.unplaced = 0  # articles stored since stories were last placed
         self.store = store
         self.executor = executor
         self.batcher = Batcher(executor)
@@ -420,7 +420,7 @@ class _Scan:
                 tasks = [in_turn(fetcher, source) for source in sources]
                 outcomes = list(await asyncio.gather(*tasks))
                 await self._db(self.store.keep_robots, fetcher.robots_fetched)
-                await self._db(self._place_stories, leftovers=True)
+                await self._db(self._place_leftovers)
                 return outcomes
         finally:
             self.writer.shutdown(wait=True)
@@ -451,13 +451,9 @@ class _Scan:
             self.on_event(ScanEvent("source", source=source.name, outcome=outcome))
             return outcome
         try:
-            outcome = await self._scan_claimed(fetcher, source)
+            return await self._scan_claimed(fetcher, source)
         finally:
             await self._db(self.store.release_source, source.name, self.scanner)
-        # Stories after each source, oldest first and in one transaction, while other
-        # sources are still fetching: the writer thread would be idle otherwise.
-        await self._db(self._place_stories)
-        return outcome
 
     async def _scan_claimed(self, fetcher: Any, source: Source) -> SourceOutcome:
         pages = self.pages.setdefault(source.name, _PageTally())
@@ -580,34 +576,51 @@ class _Scan:
     def _save(self, prepared: PreparedArticle, retry: PageRetry | None) -> SavedArticle:
         """Store an article with its hits, vector and fingerprint (its story is found once
         every article of the scan is stored, see `_assign_stories`)."""
+        article, linkable, story_id = prepared.article, None, None
+        if prepared.fingerprint is not None:
+            # The story is chosen before the insert, so the row is written once with it.
+            assigner = self._assigner()
+            linkable = assigner.linkable(
+                0,
+                seen_at=article.published_at or article.fetched_at,
+                language=article.language,
+                fingerprint=prepared.fingerprint,
+                vector=prepared.vector,
+            )
+            story_id = assigner.choose(linkable)
         saved = self.store.save_article(
-            prepared.article,
+            article,
             prepared.matches,
             totals=prepared.hit_totals,
             page_retry=retry,
             vector=prepared.vector,
             fingerprint=prepared.fingerprint,
+            place_story=linkable is not None,
+            story_id=story_id,
         )
-        self.unplaced += int(saved.created)
+        if linkable is not None and saved.story_id is not None:
+            self._assigner().remember(replace(linkable, key=saved.article_id), saved.story_id)
         return saved
 
-    def _place_stories(self, *, leftovers: bool = False) -> int:
-        """Put the articles stored so far into stories (on the writer thread). Nothing is
-        read while this scan has stored nothing new, unless `leftovers`: once at the end,
-        for what an interrupted scan stored without stories."""
-        if not self.unplaced and not leftovers:
-            return 0
-        self.unplaced = 0
-        now = datetime.now(UTC)
-        pending = unplaced_articles(self.store, now=now)
-        if not pending:
-            return 0
-        if self.stories is None:  # reads the stored stories once, and only when needed
+    def _assigner(self) -> StoryAssigner:
+        """The scan's story index: the stored stories of the last weeks, read once."""
+        from adwatch.storying import LOOKBACK, StoryAssigner
+
+        if self.stories is None:
             window = timedelta(hours=self.config.stories.window_hours)
+            since = datetime.now(UTC) - LOOKBACK - window
             self.stories = StoryAssigner(
-                self.store, self.semantic, known_since=now - LOOKBACK - window, window=window
+                self.store, self.semantic, known_since=since, window=window
             )
-        return place(self.stories, pending)
+        return self.stories
+
+    def _place_leftovers(self) -> int:
+        """Put into stories what an interrupted scan stored without one (at the end of a
+        scan; new articles get their story as they are stored)."""
+        from adwatch.storying import place, unplaced_articles
+
+        pending = unplaced_articles(self.store, now=datetime.now(UTC))
+        return place(self._assigner(), pending) if pending else 0
 
     async def _scan_page(self, source: Source, result: FetchResult) -> SourceOutcome:
         _, saved = await self._store_article(source, None, result, None)

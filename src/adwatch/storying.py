@@ -99,8 +99,30 @@ class StoryAssigner:
     ) -> int:
         """Store the article's fingerprint and put it in a story; the story's id (`reuse`:
         the id a story it starts should take, if free)."""
+        article = self.linkable(
+            article_id, seen_at=seen_at, language=language, fingerprint=fingerprint, vector=vector
+        )
+        story_id = self.store.join_story(
+            article_id, None if stored else fingerprint, self.choose(article), reuse=reuse
+        )
+        self.remember(article, story_id)
+        return story_id
+
+    def linkable(
+        self,
+        article_id: int,
+        *,
+        seen_at: str,
+        language: str | None,
+        fingerprint: StoryFingerprint,
+        vector: ArticleVector | None,
+    ) -> StoryArticle:
+        """An article as linking compares it (`article_id` 0: not stored yet)."""
         candidate = StoryCandidate(article_id, 0, language, seen_at, fingerprint, vector)
-        article = self._article(candidate)
+        return self._article(candidate)
+
+    def choose(self, article: StoryArticle) -> int | None:
+        """The story the article reports, among those known; None: a story of its own."""
         index = self.index
         if self.known_since is not None and article.published - self.window < self.known_since:
             index = StoryIndex(window=self.window)  # older than what was read: ask the store
@@ -110,11 +132,11 @@ class StoryAssigner:
             )
             index.extend((self._article(c), c.story_id) for c in nearby)
         found = index.best(article)
-        story_id = self.store.join_story(
-            article_id, None if stored else fingerprint, found[0] if found else None, reuse=reuse
-        )
+        return found[0] if found else None
+
+    def remember(self, article: StoryArticle, story_id: int) -> None:
+        """Compare later articles with this one too."""
         self.index.add(article, story_id)
-        return story_id
 
 
 def unplaced_articles(store: Store, *, now: datetime) -> list[StoryInput]:

@@ -346,6 +346,8 @@ class Store(ABC):
         page_retry: PageRetry | None = None,
         vector: ArticleVector | None = None,
         fingerprint: StoryFingerprint | None = None,
+        place_story: bool = False,
+        story_id: int | None = None,
     ) -> SavedArticle:
         """Store an article and its hits (and its lead's vector) in one transaction.
 
@@ -368,15 +370,26 @@ class Store(ABC):
                 url=article.url, source=article.source, entry_id=article.entry_id
             )
             created = False
+            placed: int | None = None
             if existing is None:
+                # A new article goes into its story as it is inserted (`place_story`):
+                # updating the row afterwards would rewrite its whole text.
+                if place_story:
+                    placed = story_id if story_id is not None else self._new_story(article)
                 inserted = self._fetch_one(
-                    f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}) "
-                    f"VALUES ({marks(len(values))}) ON CONFLICT (url) DO NOTHING RETURNING id",
-                    values,
+                    f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}, story_id) "
+                    f"VALUES ({marks(len(values) + 1)}) ON CONFLICT (url) DO NOTHING "
+                    "RETURNING id",
+                    [*values, placed],
                 )
                 if inserted is not None:
                     article_id, created = int(inserted[0]), True
+                    if placed is not None and story_id is not None:
+                        self._count_joined(int(inserted[0]), story_id)
                 else:  # another scanner stored it a moment ago: an update, then
+                    if placed is not None and story_id is None:
+                        self._execute("DELETE FROM stories WHERE id = ?", [placed])
+                    placed = None
                     existing = self.find_article(
                         url=article.url, source=article.source, entry_id=article.entry_id
                     )
@@ -420,7 +433,9 @@ class Store(ABC):
                 self.save_fingerprint(article_id, fingerprint, replace=not created)
             if page_retry is not None or not created:
                 self._set_page_retry(article_id, page_retry)
-        return SavedArticle(article_id, created=created, changed=True, hits_new=hits_new)
+        return SavedArticle(
+            article_id, created=created, changed=True, hits_new=hits_new, story_id=placed
+        )
 
     # --- stories (docs/stories.md) ---------------------------------------------------------
 
@@ -526,7 +541,23 @@ class Store(ABC):
                 self.refresh_story(left)
         return story_id
 
-    def _join(self, article_id: int, story_id: int) -> None:
+    def _new_story(self, article: Article) -> int:
+        """A story of one article, made from the article's fields; its id."""
+        seen_at = article.published_at or article.fetched_at
+        created = self._fetch_one(
+            """INSERT INTO stories (first_seen, last_seen, title, language, markets,
+               articles, sources, languages) VALUES (?, ?, ?, ?, ?, 1, 1, ?) RETURNING id""",
+            [seen_at, seen_at, article.title, article.language, article.market,
+             1 if article.language else 0],
+        )  # fmt: skip
+        assert created is not None
+        return int(created[0])
+
+    def _count_joined(self, article_id: int, story_id: int) -> None:
+        """Count an article already in a story's row (its story_id set) into the story."""
+        self._join(article_id, story_id, set_row=False)
+
+    def _join(self, article_id: int, story_id: int, *, set_row: bool = True) -> None:
         """Add an article to a story with its counts updated in place: a story of 500
         articles is not read again for its 501st."""
         row = self._fetch_one(
@@ -540,15 +571,17 @@ class Store(ABC):
         assert row is not None and story is not None
         seen_at, title, language, market, source = row
         new_source = not self._fetch_one(
-            "SELECT 1 FROM articles WHERE story_id = ? AND source = ? LIMIT 1", [story_id, source]
+            "SELECT 1 FROM articles WHERE story_id = ? AND source = ? AND id != ? LIMIT 1",
+            [story_id, source, article_id],
         )
         new_language = language is not None and not self._fetch_one(
-            "SELECT 1 FROM articles WHERE story_id = ? AND language = ? LIMIT 1",
-            [story_id, language],
+            "SELECT 1 FROM articles WHERE story_id = ? AND language = ? AND id != ? LIMIT 1",
+            [story_id, language, article_id],
         )
         markets = ",".join(sorted({*filter(None, story[2].split(",")), market}))
         earliest = seen_at < story[0]
-        self._execute("UPDATE articles SET story_id = ? WHERE id = ?", [story_id, article_id])
+        if set_row:
+            self._execute("UPDATE articles SET story_id = ? WHERE id = ?", [story_id, article_id])
         self._execute(
             """UPDATE stories SET articles = articles + 1, sources = sources + ?,
                languages = languages + ?, markets = ?, first_seen = ?, last_seen = ?,
