@@ -184,3 +184,13 @@ def test_bad_option_value_is_a_usage_error_not_a_bug(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Invalid value for '--limit'" in result.stderr
     assert "internal error" not in result.stderr
+
+
+def test_a_run_builds_only_the_command_it_runs() -> None:
+    from adwatch.cli import _app_for, _command_name
+
+    narrow = _app_for(["-c", "feeds.yaml", "--db", "other.db", "--debug", "scan", "--quiet"])
+    assert [_command_name(c) for c in narrow.registered_commands] == ["scan"]
+    assert len(app.registered_commands) == len(COMMANDS)  # the app itself is untouched
+    for argv in ([], ["--help"], ["--version"], ["scn"], ["-c", "scan"]):
+        assert _app_for(argv) is app, argv  # help and "no such command" list every command
