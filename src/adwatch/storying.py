@@ -200,6 +200,7 @@ def restory(
                     fingerprint=row.fingerprint or fingerprint(row.text),
                     vector=row.vector,
                     reuse=before.get(row.article_id),
+                    stored=row.fingerprint is not None,  # kept already: not written again
                 )
             )
     return RestoryReport(len(pending), len(stories))

@@ -132,6 +132,8 @@ class SemanticIndex:
 
     def score(self, vector: Vectors, *, market: str, language: str | None) -> list[SemanticMatch]:
         """The watchlists whose best description clears its threshold for this language."""
+        import numpy as np
+
         key = background_key(language, self.means)
         lead = centred(vector, self.means[key])
         found = []
@@ -147,7 +149,7 @@ class SemanticIndex:
                 unlike_label = watchlist.unlike_labels[closest]
                 unlike_score = float(unlike_scores[closest])
                 # Closer to what the watchlist is not than to what it is: no hit.
-                margins = self._np_minimum(margins, scores - unlike_score - UNLIKE_MARGIN)
+                margins = np.minimum(margins, scores - unlike_score - UNLIKE_MARGIN)
             best = int(margins.argmax())
             if margins[best] >= 0:
                 found.append(
@@ -161,12 +163,6 @@ class SemanticIndex:
                     )
                 )
         return found
-
-    @staticmethod
-    def _np_minimum(a: Vectors, b: Vectors) -> Vectors:
-        import numpy as np
-
-        return np.minimum(a, b)
 
     def matches(
         self,

@@ -87,15 +87,12 @@ class SemanticStage:
     """Embeds leads and scores them against the semantic watchlists and tone."""
 
     def __init__(self, settings: SemanticSettings) -> None:
-        import numpy as np
-
         self.embedder = load_embedder(settings.model_name)
         self.model = self.embedder.model
         queries = {text: vector_from(data, "<f4") for text, data in settings.query_vectors.items()}
         background = settings_background(settings)
         self.index: SemanticIndex = build_index(settings.watchlists, queries, background)
         self.tone = ToneScale.shipped(self.model, self.index.means)
-        self._np = np
 
     def embed(self, text: str) -> tuple[Vectors, Lead]:
         lead = lead_of(self.embedder, text)

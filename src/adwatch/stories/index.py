@@ -75,7 +75,8 @@ class StoryIndex:
         self._vectors: Any = None
         self._has_vector: Any = None
         self._times: Any = None
-        self._languages: list[str | None] = []
+        self._languages: Any = None  # a small code per article: one comparison for all
+        self._language_codes: dict[str | None, int] = {}
 
     def __len__(self) -> int:
         return self._size - self._first
@@ -91,10 +92,13 @@ class StoryIndex:
             self._vectors[row] = article.vector
             self._has_vector[row] = True
         self._times[row] = article.published.timestamp()
+        self._languages[row] = self._code(article.language)
         self._articles.append(article)
         self._stories.append(story_id)
-        self._languages.append(article.language)
         self._size += 1
+
+    def _code(self, language: str | None) -> int:
+        return self._language_codes.setdefault(language, len(self._language_codes))
 
     def _grow(self, np: Any, article: StoryArticle) -> None:
         capacity = max(1024, 2 * (len(self._times) if self._times is not None else 0))
@@ -103,13 +107,15 @@ class StoryIndex:
         vectors = np.zeros((capacity, dim), dtype=np.float32)
         has_vector = np.zeros(capacity, dtype=bool)
         times = np.zeros(capacity, dtype=np.float64)
+        languages = np.zeros(capacity, dtype=np.int32)
         if self._signatures is not None:
             signatures[: self._size] = self._signatures[: self._size]
             vectors[: self._size] = self._vectors[: self._size]
             has_vector[: self._size] = self._has_vector[: self._size]
             times[: self._size] = self._times[: self._size]
+            languages[: self._size] = self._languages[: self._size]
         self._signatures, self._vectors = signatures, vectors
-        self._has_vector, self._times = has_vector, times
+        self._has_vector, self._times, self._languages = has_vector, times, languages
 
     def extend(self, pairs: Iterable[tuple[StoryArticle, int]]) -> None:
         for article, story_id in pairs:
@@ -132,7 +138,7 @@ class StoryIndex:
         score = np.where(near >= NEAR_DUPLICATE, 2.0 + near, -1.0)
         if article.vector is not None and len(self._vectors[0]) == len(article.vector):
             cosines = self._vectors[live] @ article.vector
-            same = np.array([lang == article.language for lang in self._languages[live]])
+            same = self._languages[live] == self._code(article.language)
             needed = np.where(same, SAME_LANGUAGE, CROSS_LANGUAGE)
             meaning = self._has_vector[live] & (cosines >= needed)
             score = np.where((score < 0) & meaning, cosines, score)
