@@ -89,6 +89,156 @@ class StorySettings:
     window_hours: int = 96
 
 
+# --- early warning: alerts:, events: (design.md section 11, docs/alerts.md) ----------------
+
+ALERT_KINDS = ("critical", "spikes", "digest")  # what `alerts: send:` may list
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    """An alert target that takes a JSON POST (Slack-compatible `text`)."""
+
+    name: str
+    url: str  # holds a token for most services: never printed whole
+
+
+@dataclass(frozen=True)
+class EmailTarget:
+    """An alert target reached over SMTP; the password comes from `password_env`."""
+
+    name: str
+    to: tuple[str, ...]
+    sender: str  # `from:` in feeds.yaml
+    host: str
+    port: int = 587
+    starttls: bool = True
+    user: str | None = None
+    password_env: str | None = None  # the name of an environment variable, never the secret
+
+
+AlertTarget = WebhookTarget | EmailTarget
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """feeds.yaml `alerts:`: what is delivered, and where."""
+
+    send: tuple[str, ...] = ("critical", "spikes")
+    targets: tuple[AlertTarget, ...] = ()
+    template: str | None = None  # a Jinja2 template's text for the message body
+    timeout: float = 10.0  # seconds a target may take to answer one message
+
+
+@dataclass(frozen=True)
+class Event:
+    """feeds.yaml `events:`: a named period in one market (an election, a silence period).
+
+    `start` and `end` are ISO dates, both days included. Hits found or published inside
+    it carry its name and a severity raised by `raise_levels`; `watchlists` run only
+    while it is on.
+    """
+
+    name: str
+    market: str
+    start: str
+    end: str
+    raise_levels: int = 1
+    watchlists: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SpikeAlert:
+    """An emerging risk: a watchlist's day in a market that stands out from its baseline."""
+
+    watchlist: str
+    market: str
+    day: str  # ISO date, UTC
+    observed: int  # articles with a hit of the watchlist that day
+    expected: float  # what the baseline predicts for that day's articles scanned
+    p_value: float
+    why: str  # one line: the test and its figures
+    baseline_days: int
+    articles: int  # articles scanned in the market that day: the denominator
+    stories: tuple[int, ...] = ()  # the stories most of the day's hits belong to
+
+    @property
+    def key(self) -> str:
+        return f"spike:{self.watchlist}:{self.market}:{self.day}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": "spike", **asdict(self), "stories": list(self.stories)}
+
+
+@dataclass(frozen=True)
+class HitAlert:
+    """A critical hit, as an alert carries it."""
+
+    hit_id: int
+    title: str
+    url: str
+    source: str
+    watchlist: str
+    severity: str
+    matched_text: str
+    market: str
+    language: str | None
+    found_at: str
+    published_at: str | None
+    event: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"hit:{self.hit_id}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": "hit", **asdict(self)}
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The daily summary: the report's first lines for the day before `day`'s first scan."""
+
+    day: str  # ISO date, UTC
+    since: str  # ISO-8601 UTC: the digest covers [since, day's first scan)
+    hits: int
+    by_severity: dict[str, int]
+    stories: int
+    top: tuple[HitAlert, ...] = ()
+    spikes: tuple[SpikeAlert, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"digest:{self.day}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "digest",
+            **asdict(self),
+            "top": [hit.as_dict() for hit in self.top],
+            "spikes": [spike.as_dict() for spike in self.spikes],
+        }
+
+
+Alert = SpikeAlert | HitAlert | Digest
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    """What one target is sent at once: the alerts of a scan, a digest, or a test."""
+
+    alerts: tuple[Alert, ...]
+    test: bool = False
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    """How a target answered one message: `answer` is the server's reply, one line,
+    with no secret in it (no password, no webhook path)."""
+
+    ok: bool
+    answer: str
+
+
 @dataclass(frozen=True)
 class Watchlist:
     name: str
