@@ -395,6 +395,7 @@ def rematch(
         only=watchlist or (),
         since=since_iso,
         embeddings=config.embeddings,
+        events=config.events,
     )
     console = stdout_console()
     changed = [c for c in report.changes if c.added or c.removed or c.kept_triaged]
@@ -589,6 +590,10 @@ StatusOpt = Annotated[
 SourceOpt = Annotated[
     list[str] | None, typer.Option("--source", "-s", help="Source name (repeatable).")
 ]
+EventOpt = Annotated[
+    list[str] | None,
+    typer.Option("--event", help="Hits inside this event of feeds.yaml `events:` (repeatable)."),
+]
 TextOpt = Annotated[
     str | None,
     typer.Option("--text", help="Full-text search over the article (see `adwatch search`)."),
@@ -611,6 +616,7 @@ def hits(
     severity: SeverityOpt = None,
     status: StatusOpt = None,
     source: SourceOpt = None,
+    event: EventOpt = None,
     text: TextOpt = None,
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="table, csv, json or jsonl.")
@@ -639,6 +645,7 @@ def hits(
         severity=severity,
         status=status,
         source=source,
+        event=event,
         text=text,
     )
     fmt = _choice(fmt, ("table", *exporter.FORMATS), "--format")
@@ -918,6 +925,7 @@ def export(
     severity: SeverityOpt = None,
     status: StatusOpt = None,
     source: SourceOpt = None,
+    event: EventOpt = None,
     text: TextOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv, jsonl or json.")] = "csv",
     output: Annotated[
@@ -941,6 +949,7 @@ def export(
         severity=severity,
         status=status,
         source=source,
+        event=event,
         text=text,
     )
     fmt = _choice(fmt, exporter.FORMATS, "--format")
@@ -1254,6 +1263,7 @@ def _filters(
     severity: list[str] | None = None,
     status: list[str] | None = None,
     source: list[str] | None = None,
+    event: list[str] | None = None,
     text: str | None = None,
 ) -> Filters:
     """The shared filter options of a query command as a `Filters`: the one place they
@@ -1270,6 +1280,7 @@ def _filters(
         severity=severity,
         status=status,
         source=source,
+        event=event,
         text=text,
     )
 
@@ -1285,6 +1296,7 @@ _OPTION_OF_FIELD = {
     "severity": "--severity",
     "status": "--status",
     "source": "--source",
+    "event": "--event",
     "text": "--text",
     "note": "--note",
     "format": "--format",
@@ -1343,6 +1355,7 @@ def _configured_names(state: State) -> dict[str, set[str]]:
         "watchlists": {w.name for w in config.watchlists},
         "sources": {s.name for s in config.sources},
         "categories": {w.category for w in config.watchlists},
+        "events": {e.name for e in config.events},
     }
 
 

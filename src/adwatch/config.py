@@ -10,6 +10,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,16 +20,22 @@ import yaml
 from adwatch import PROJECT_URL, __version__
 from adwatch.errors import ConfigError, QueryError
 from adwatch.models import (
+    ALERT_KINDS,
     DETECTED_LANGUAGES,
     SEVERITIES,
+    AlertSettings,
+    AlertTarget,
     Description,
+    EmailTarget,
     EmbeddingSettings,
+    Event,
     FetchSettings,
     Market,
     Semantic,
     Source,
     StorySettings,
     Watchlist,
+    WebhookTarget,
 )
 from adwatch.rules import parse_query, split_term
 
@@ -80,6 +87,8 @@ class Config:
     watchlists: list[Watchlist]
     embeddings: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     stories: StorySettings = field(default_factory=StorySettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    events: tuple[Event, ...] = ()
     # Loaded, but probably not what was meant: "file:line: field: what" each.
     warnings: tuple[str, ...] = ()
 
@@ -740,7 +749,7 @@ def _check_query(where: _Where, node: yaml.Node, field_name: str, query: str) ->
 
 _TOP_KEYS = {
     "version", "store", "fetch", "markets", "sources", "watchlists", "embeddings", "semantic",
-    "stories",
+    "stories", "alerts", "events",
 }  # fmt: skip
 
 
@@ -813,6 +822,10 @@ def parse_config(text: str, path: Path) -> Config:
             stories = StorySettings(
                 _int(where, story_fields["window_hours"], "stories.window_hours", bounds=(1, 720))
             )
+    alerts = _parse_alerts(where, fields["alerts"], path) if "alerts" in fields else None
+    events = (
+        _parse_events(where, fields["events"], markets, watchlists) if "events" in fields else ()
+    )
     store = _store_location(where, fields.get("store"), store_name, path)
     return Config(
         path=path,
@@ -823,8 +836,255 @@ def parse_config(text: str, path: Path) -> Config:
         watchlists=watchlists,
         embeddings=embeddings,
         stories=stories,
+        alerts=alerts or AlertSettings(),
+        events=events,
         warnings=tuple(where.warnings),
     )
+
+
+# --- alerts: and events: (docs/alerts.md) ----------------------------------------------
+
+_TARGET_NAME = _SOURCE_NAME
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ALERT_KEYS = {"send", "targets", "template", "timeout"}
+_EMAIL_KEYS = {"to", "from", "host", "port", "starttls", "user", "password_env"}
+MAX_ALERT_TIMEOUT = 60  # seconds a target may take per message: the scan waits that long at most
+MAX_TEMPLATE_BYTES = 100_000
+
+
+def _parse_alerts(where: _Where, node: yaml.Node, config_path: Path) -> AlertSettings:
+    fields = _mapping(where, node, "alerts")
+    _check_keys(where, fields, _ALERT_KEYS, "alerts")
+    send = AlertSettings().send
+    if "send" in fields:
+        send = _str_list(where, fields["send"], "alerts.send")
+        for i, kind in enumerate(send):
+            if kind not in ALERT_KINDS:
+                raise where.error(
+                    fields["send"],
+                    f"alerts.send[{i}]",
+                    f"unknown {_show(kind)} (known: {', '.join(ALERT_KINDS)})",
+                )
+    targets: list[AlertTarget] = []
+    if "targets" in fields:
+        items = fields["targets"]
+        if not isinstance(items, yaml.SequenceNode):
+            raise where.error(items, "alerts.targets", f"expected a list, got {_kind(items)}")
+        for i, item in enumerate(items.value):
+            target = _parse_target(where, item, i)
+            if any(t.name == target.name for t in targets):
+                raise where.error(item, f"alerts.targets[{target.name}]", "name given twice")
+            targets.append(target)
+    if not targets:
+        where.warn(node, "alerts.targets", "none configured: alerts are listed, not delivered")
+    template = None
+    if "template" in fields:
+        template = _read_template(where, fields["template"], config_path)
+    timeout = AlertSettings().timeout
+    if "timeout" in fields:
+        timeout = _seconds(where, fields["timeout"], "alerts.timeout", maximum=MAX_ALERT_TIMEOUT)
+    return AlertSettings(
+        send=tuple(send), targets=tuple(targets), template=template, timeout=timeout
+    )
+
+
+def _parse_target(where: _Where, node: yaml.Node, index: int) -> AlertTarget:
+    fields = _mapping(where, node, f"alerts.targets[{index}]")
+    label = _item_label(where, fields, "alerts.targets", index)
+    _check_keys(where, fields, {"name", "webhook", "email"}, label)
+    if "name" not in fields:
+        raise where.error(node, f"{label}.name", "missing")
+    name = _str(where, fields["name"], f"{label}.name")
+    if not _TARGET_NAME.match(name):
+        raise where.error(
+            fields["name"], f"{label}.name", "use lower-case letters, digits and hyphens"
+        )
+    if ("webhook" in fields) == ("email" in fields):
+        raise where.error(node, label, "give exactly one of webhook or email")
+    if "webhook" in fields:
+        url = _str(where, fields["webhook"], f"{label}.webhook")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise where.error(fields["webhook"], f"{label}.webhook", "expected an http(s) URL")
+        return WebhookTarget(name=name, url=url)
+    email = _mapping(where, fields["email"], f"{label}.email")
+    if "password" in email:
+        raise where.error(
+            email.key_nodes["password"],
+            f"{label}.email.password",
+            "never write a password in this file: put it in an environment variable and "
+            "name the variable in password_env",
+        )
+    _check_keys(where, email, _EMAIL_KEYS, f"{label}.email")
+    for required in ("to", "from", "host"):
+        if required not in email:
+            raise where.error(fields["email"], f"{label}.email.{required}", "missing")
+    to = _str_list(where, email["to"], f"{label}.email.to")
+    for i, address in enumerate(to):
+        _check_address(where, email["to"], f"{label}.email.to[{i}]", address)
+    sender = _str(where, email["from"], f"{label}.email.from")
+    _check_address(where, email["from"], f"{label}.email.from", sender)
+    password_env = None
+    if "password_env" in email:
+        password_env = _str(where, email["password_env"], f"{label}.email.password_env")
+        if not _ENV_NAME.match(password_env):
+            raise where.error(
+                email["password_env"],
+                f"{label}.email.password_env",
+                "the name of an environment variable (letters, digits, _), not the password",
+            )
+        if password_env not in os.environ:
+            where.warn(
+                email["password_env"],
+                f"{label}.email.password_env",
+                f"{password_env} is not set in this environment (cron has its own)",
+            )
+    user = _str(where, email["user"], f"{label}.email.user") if "user" in email else None
+    if user is not None and password_env is None:
+        raise where.error(
+            email.key_nodes["user"], f"{label}.email.password_env", "needed with user"
+        )
+    return EmailTarget(
+        name=name,
+        to=to,
+        sender=sender,
+        host=_str(where, email["host"], f"{label}.email.host"),
+        port=(
+            _int(where, email["port"], f"{label}.email.port", bounds=(1, 65535))
+            if "port" in email
+            else 587
+        ),
+        starttls=(
+            _bool(where, email["starttls"], f"{label}.email.starttls")
+            if "starttls" in email
+            else True
+        ),
+        user=user,
+        password_env=password_env,
+    )
+
+
+def _check_address(where: _Where, node: yaml.Node, field_name: str, address: str) -> None:
+    local, at, domain = address.rpartition("@")
+    if not at or not local or "." not in domain or any(c.isspace() or c in "<>,;" for c in address):
+        raise where.error(node, field_name, f"not an e-mail address: {_show(address)}")
+
+
+def _read_template(where: _Where, node: yaml.Node, config_path: Path) -> str:
+    """A user's Jinja2 template for the message body, read and compiled once here."""
+    name = _str(where, node, "alerts.template")
+    file = Path(name) if Path(name).is_absolute() else config_path.parent / name
+    try:
+        with file.open("rb") as stream:
+            data = stream.read(MAX_TEMPLATE_BYTES + 1)
+    except OSError as exc:
+        raise where.error(node, "alerts.template", f"cannot read {name}: {exc.strerror}") from None
+    if len(data) > MAX_TEMPLATE_BYTES:
+        raise where.error(node, "alerts.template", f"larger than {MAX_TEMPLATE_BYTES} bytes")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise where.error(node, "alerts.template", f"{name} is not UTF-8 text") from None
+    from jinja2 import Environment, TemplateSyntaxError
+
+    try:
+        Environment().parse(text)
+    except TemplateSyntaxError as exc:
+        raise where.error(node, "alerts.template", f"{name}:{exc.lineno}: {exc.message}") from None
+    return text
+
+
+_EVENT_KEYS = {"name", "market", "start", "end", "raise", "watchlists"}
+EVENT_STALE_DAYS = 365  # an event that ended longer ago than this is probably left over
+
+
+def _parse_events(
+    where: _Where, node: yaml.Node, markets: dict[str, Market], watchlists: list[Watchlist]
+) -> tuple[Event, ...]:
+    if not isinstance(node, yaml.SequenceNode):
+        raise where.error(node, "events", f"expected a list, got {_kind(node)}")
+    events: list[Event] = []
+    nodes: dict[str, yaml.Node] = {}
+    known_watchlists = {w.name for w in watchlists}
+    for i, item in enumerate(node.value):
+        fields = _mapping(where, item, f"events[{i}]")
+        label = _item_label(where, fields, "events", i)
+        _check_keys(where, fields, _EVENT_KEYS, label)
+        for required in ("name", "market", "start", "end"):
+            if required not in fields:
+                raise where.error(item, f"{label}.{required}", "missing")
+        name = _str(where, fields["name"], f"{label}.name")
+        if name in nodes:
+            raise where.error(fields["name"], f"{label}.name", "name given twice")
+        market = _str(where, fields["market"], f"{label}.market").upper()
+        if market not in markets:
+            raise where.error(
+                fields["market"],
+                f"{label}.market",
+                f"unknown market {market!r} (known: {', '.join(sorted(markets))})",
+            )
+        start = _date(where, fields["start"], f"{label}.start")
+        end = _date(where, fields["end"], f"{label}.end")
+        if end < start:
+            raise where.error(fields["end"], f"{label}.end", f"{end} is before start {start}")
+        levels = (
+            _int(where, fields["raise"], f"{label}.raise", bounds=(0, len(SEVERITIES) - 1))
+            if "raise" in fields
+            else 1
+        )
+        names: tuple[str, ...] = ()
+        if "watchlists" in fields:
+            names = _str_list(where, fields["watchlists"], f"{label}.watchlists")
+            for j, watchlist in enumerate(names):
+                if watchlist not in known_watchlists:
+                    raise where.error(
+                        fields["watchlists"],
+                        f"{label}.watchlists[{j}]",
+                        f"no watchlist is named {watchlist!r}",
+                    )
+        event = Event(name, market, start.isoformat(), end.isoformat(), levels, names)
+        _warn_odd_event(where, item, label, event, events)
+        events.append(event)
+        nodes[name] = item
+    return tuple(events)
+
+
+def _date(where: _Where, node: yaml.Node, field_name: str) -> date:
+    value = _value(where, node, field_name)
+    if isinstance(value, datetime):
+        raise where.error(node, field_name, "expected a date (2027-03-01), not a time")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise where.error(node, field_name, f"expected a date like 2027-03-01, got {_show(value)}")
+
+
+def _warn_odd_event(
+    where: _Where, node: yaml.Node, label: str, event: Event, earlier: list[Event]
+) -> None:
+    ended = date.fromisoformat(event.end)
+    if (date.today() - ended).days > EVENT_STALE_DAYS:
+        where.warn(node, f"{label}.end", f"{event.end}: ended more than a year ago")
+    for other in earlier:
+        if other.market != event.market:
+            continue
+        overlap = other.start <= event.end and event.start <= other.end
+        inside = (other.start <= event.start and event.end <= other.end) or (
+            event.start <= other.start and other.end <= event.end
+        )
+        # A silence period inside a campaign is expected; two periods that half overlap
+        # are usually a typo in a date.
+        if overlap and not inside:
+            where.warn(
+                node,
+                label,
+                f"overlaps {other.name} ({other.start} to {other.end}) without either "
+                "containing the other",
+            )
 
 
 def _compose(text: str, path: Path) -> yaml.Node:

@@ -25,7 +25,7 @@ from adwatch.store import Store
 TABLES = (
     "sources", "stories", "articles", "hits", "hit_totals", "runs", "triage_log",
     "article_vectors", "description_vectors", "semantic_background", "article_fingerprints",
-    "robots",
+    "robots", "alerts", "deliveries",
 )  # fmt: skip
 # Per table with ids: the columns that say which row an id is.
 IDENTITY = {

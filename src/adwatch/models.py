@@ -377,6 +377,7 @@ class Match:
     end: int
     snippet: str
     score: float | None = None  # a semantic hit's similarity; None for a keyword hit
+    event: str | None = None  # the event (feeds.yaml `events:`) it fell in; severity raised
 
 
 # --- what the store answers -------------------------------------------------------
@@ -434,6 +435,8 @@ class StoredText:
     market: str
     language: str | None
     source: str
+    published_at: str | None = None
+    fetched_at: str | None = None
 
 
 # --- what the analyst's commands ask and get -------------------------------------
@@ -456,6 +459,7 @@ class Filters:
     severity: str | None = None
     statuses: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
     text: str | None = None  # a search query over the article's title and text
 
     def severities(self) -> tuple[str, ...]:
@@ -492,6 +496,7 @@ class Hit:
     start: int
     end: int
     score: float | None = None  # a semantic hit's similarity (docs/semantic.md)
+    event: str | None = None  # the event it fell in (docs/alerts.md)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

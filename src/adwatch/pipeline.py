@@ -55,6 +55,7 @@ from adwatch.text.dates import iso_utc, utc_now
 from adwatch.workers import Batcher, LazyPool
 
 if TYPE_CHECKING:
+    from adwatch.alerts.events import EventCalendar
     from adwatch.semantic.stage import SemanticSettings
     from adwatch.storying import StoryAssigner
 
@@ -387,6 +388,11 @@ class _Scan:
         self.pages: dict[str, _PageTally] = {}
         self.counts = RunCounts()
         self.scanner = f"{socket.gethostname()}:{os.getpid()}"
+        self.calendar: EventCalendar | None = None
+        if config.events:
+            from adwatch.alerts.events import EventCalendar
+
+            self.calendar = EventCalendar(config.events)
 
     async def _cpu(self, fn: Callable[..., Any], *args: Any) -> Any:
         # In batches: one pool round trip for the jobs that wait while the workers are busy.
@@ -588,10 +594,20 @@ class _Scan:
                 vector=prepared.vector,
             )
             story_id = assigner.choose(linkable)
+        matches, totals = prepared.matches, prepared.hit_totals
+        if self.calendar is not None:
+            # Events raise severities and switch event-only watchlists on (docs/alerts.md).
+            matches, dropped = self.calendar.apply(
+                matches,
+                market=article.market,
+                found_at=article.fetched_at,
+                published_at=article.published_at,
+            )
+            totals = {name: n for name, n in totals.items() if name not in dropped}
         saved = self.store.save_article(
             article,
-            prepared.matches,
-            totals=prepared.hit_totals,
+            matches,
+            totals=totals,
             page_retry=retry,
             vector=prepared.vector,
             fingerprint=prepared.fingerprint,

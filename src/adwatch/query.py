@@ -43,11 +43,12 @@ from adwatch.text.snippets import Context, cut_context
 __all__ = ["ArticleHits", "Context", "Filters", "Hit", "SourceHealth", "TriageEntry"]
 
 # Columns of `export` and of `hits --format csv`, in the order of the design, then a
-# semantic hit's score (empty for keyword hits), so exports tell the two apart.
+# semantic hit's score (empty for keyword hits), so exports tell the two apart, and the
+# event (feeds.yaml `events:`) a hit fell in.
 EXPORT_COLUMNS = (
     "id", "found_at", "published_at", "market", "language", "watchlist", "category",
     "severity", "term", "matched_text", "snippet", "title", "url", "source", "status", "note",
-    "score",
+    "score", "event",
 )  # fmt: skip
 
 TREND_GROUPS = ("market", "category", "watchlist", "source", "language", "severity")
@@ -69,6 +70,7 @@ def make_filters(
     severity: Sequence[str] | str | None = None,
     status: Sequence[str] | None = None,
     source: Sequence[str] | None = None,
+    event: Sequence[str] | None = None,
     text: str | None = None,
     now: datetime | None = None,
 ) -> Filters:
@@ -102,6 +104,7 @@ def make_filters(
         severity=minimum,
         statuses=statuses,
         sources=_values(source, "source"),
+        events=_values(event, "event"),
         text=query,
     )
 
@@ -131,13 +134,15 @@ _NAMED_FILTERS = {
     "watchlists": "watchlist",
     "sources": "source",
     "categories": "category",
+    "events": "event",
 }
 
 
 def check_filter_names(
     store: Store, filters: Filters, configured: Callable[[], dict[str, set[str]]]
 ) -> None:
-    """Raise UsageError for a market, language, watchlist, source or category nobody knows.
+    """Raise UsageError for a market, language, watchlist, source, category or event nobody
+    knows.
 
     A name is known when the store has it or the config defines it (`configured()`,
     called only when the store does not know a name, since reading the config costs

@@ -16,10 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from adwatch.alerts.events import EventCalendar
 from adwatch.embedding import semantic_settings
 from adwatch.errors import UsageError
 from adwatch.match import ArticleMatches, Matcher
-from adwatch.models import ArticleVector, EmbeddingSettings, HitChange, Match, StoredText, Watchlist
+from adwatch.models import (
+    ArticleVector,
+    EmbeddingSettings,
+    Event,
+    HitChange,
+    Match,
+    StoredText,
+    Watchlist,
+)
 from adwatch.store import Store, open_store
 from adwatch.text.dates import utc_now
 from adwatch.workers import worker_pool
@@ -51,6 +60,7 @@ def rematch(
     since: str | None = None,
     workers: int = 2,
     embeddings: EmbeddingSettings | None = None,
+    events: Sequence[Event] = (),
 ) -> RematchReport:
     """Match stored articles again and bring their hits up to date.
 
@@ -59,21 +69,24 @@ def rematch(
     matching. `since` (an adwatch timestamp) limits it to articles fetched since.
     `workers` <= 1 matches in this process. Semantic watchlists score the stored
     vectors (an article without one, or with another model's, is embedded again).
+    `events` raise the severity of hits inside them, as in a scan (an article's time is
+    when it was first fetched, or published).
     Never runs beside a scan: raises LockHeld when one is running (either engine).
     """
     selected = _select(watchlists, only)
     scope = {w.name for w in selected} if only else None
     tally = _Tally([w.name for w in selected])
+    calendar = EventCalendar(events)
     with open_store(location, create=False) as store, store.exclusive_session():
         semantic = semantic_settings(selected, embeddings or EmbeddingSettings(), store)
         chunks = _article_chunks(store, since, semantic is not None)
         if workers <= 1:
             _init_worker(selected, semantic)
             for rows in chunks:
-                _apply(store, _match_in_worker(rows), rows, scope, tally)
+                _apply(store, _match_in_worker(rows), rows, scope, tally, calendar)
         else:
             with worker_pool(_init_worker, [selected, semantic], workers=workers) as pool:
-                _run_in_pool(pool, workers, chunks, store, scope, tally)
+                _run_in_pool(pool, workers, chunks, store, scope, tally, calendar)
     return RematchReport(articles=tally.articles, changes=tally.changes())
 
 
@@ -188,6 +201,7 @@ def _run_in_pool(
     store: Store,
     scope: set[str] | None,
     tally: _Tally,
+    calendar: EventCalendar,
 ) -> None:
     # A few chunks in flight keep the workers busy while this process writes;
     # never more, so memory does not grow with the store.
@@ -196,10 +210,10 @@ def _run_in_pool(
         in_flight.append((pool.submit(_match_in_worker, rows), rows))
         if len(in_flight) >= 2 * workers:
             future, done_rows = in_flight.popleft()
-            _apply(store, future.result(), done_rows, scope, tally)
+            _apply(store, future.result(), done_rows, scope, tally, calendar)
     while in_flight:
         future, done_rows = in_flight.popleft()
-        _apply(store, future.result(), done_rows, scope, tally)
+        _apply(store, future.result(), done_rows, scope, tally, calendar)
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -211,6 +225,7 @@ def _apply(
     rows: list[tuple[StoredText, ArticleVector | None]],
     scope: set[str] | None,
     tally: _Tally,
+    calendar: EventCalendar,
 ) -> None:
     """Write one chunk's changes in one transaction."""
     now = utc_now()
@@ -220,17 +235,24 @@ def _apply(
                 store.save_vector(row.article_id, result.vector)
             if result.tone is not None:
                 store.set_tone(row.article_id, result.tone)
+            matches, totals = result.matches, result.found.capped()
+            if calendar:
+                matches, dropped = calendar.apply(
+                    matches,
+                    market=row.market,
+                    found_at=row.fetched_at or now,
+                    published_at=row.published_at,
+                )
+                totals = {name: n for name, n in totals.items() if name not in dropped}
             changes = store.replace_hits(
                 row.article_id,
-                result.matches,
+                matches,
                 market=row.market,
                 language=row.language,
                 source=row.source,
                 found_at=now,
                 scope=scope,
             )
-            store.set_hit_totals(
-                row.article_id, result.found.matches, result.found.capped(), scope=scope
-            )
+            store.set_hit_totals(row.article_id, result.found.matches, totals, scope=scope)
             tally.add(changes)
             tally.articles += 1

@@ -68,8 +68,8 @@ _ARTICLE_COLUMNS = (
     "content_hash", "extractor", "entry_id", "zawgyi", "author", "tone",
 )  # fmt: skip
 _HIT_INSERT = """INSERT INTO hits (article_id, watchlist, category, severity, term,
-    matched_text, start, "end", snippet, market, language, found_at, status, source, score)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?)
+    matched_text, start, "end", snippet, market, language, found_at, status, source, score,
+    event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)
     ON CONFLICT DO NOTHING"""
 
 
@@ -107,6 +107,42 @@ ROBOTS_TABLE = """CREATE TABLE robots (
     body TEXT NOT NULL,
     fetched_at TEXT NOT NULL
 )"""
+
+
+# Early warning (design.md section 11, docs/alerts.md), for both engines.
+ALERT_TABLES = (
+    "ALTER TABLE hits ADD COLUMN event TEXT",
+    # What a scan raised: critical hits, spikes (emerging risks), digests; one row each.
+    """CREATE TABLE alerts (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        raised_at TEXT NOT NULL,
+        run_id INTEGER,
+        watchlist TEXT,
+        market TEXT,
+        day TEXT,
+        observed INTEGER,
+        expected REAL,
+        p_value REAL,
+        why TEXT,
+        payload TEXT NOT NULL
+    )""",
+    # Each alert once per target: pending until delivered, retried with backoff.
+    """CREATE TABLE deliveries (
+        target TEXT NOT NULL,
+        alert_key TEXT NOT NULL REFERENCES alerts(key) ON DELETE CASCADE,
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        delivered_at TEXT,
+        created_at TEXT NOT NULL,
+        next_attempt_at TEXT NOT NULL,
+        PRIMARY KEY (target, alert_key)
+    )""",
+    "CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at)",
+    # The spike test counts articles per day by when they were fetched.
+    "CREATE INDEX articles_fetched_at ON articles(fetched_at)",
+)
 
 
 # Stories (design.md section 9), for both engines: {key} is the type of a new row's id.
@@ -999,12 +1035,14 @@ class Store(ABC):
         if again:
             self._execute_many(
                 """UPDATE hits SET category = ?, severity = ?, matched_text = ?, "end" = ?,
-                   snippet = ?, score = ? WHERE id = ? AND (category != ? OR severity != ?
-                   OR matched_text != ? OR "end" != ? OR snippet != ?
-                   OR coalesce(score, -9) != coalesce(?, -9))""",
+                   snippet = ?, score = ?, event = ? WHERE id = ? AND (category != ?
+                   OR severity != ? OR matched_text != ? OR "end" != ? OR snippet != ?
+                   OR coalesce(score, -9) != coalesce(?, -9)
+                   OR coalesce(event, '') != coalesce(?, ''))""",
                 [
-                    (m.category, m.severity, m.matched_text, m.end, m.snippet, m.score, hit_id,
-                     m.category, m.severity, m.matched_text, m.end, m.snippet, m.score)
+                    (m.category, m.severity, m.matched_text, m.end, m.snippet, m.score, m.event,
+                     hit_id, m.category, m.severity, m.matched_text, m.end, m.snippet, m.score,
+                     m.event)
                     for hit_id, m in again
                 ],
             )  # fmt: skip
@@ -1042,6 +1080,7 @@ class Store(ABC):
                     found_at,
                     source,
                     m.score,
+                    m.event,
                 )
                 for m in matches
             ],  # fmt: skip
@@ -1051,11 +1090,14 @@ class Store(ABC):
         """Up to `limit` articles with ids above `after_id` (fetched since `since`), in id order."""
         since_clause = "AND fetched_at >= ?" if since else ""
         rows = self._fetch(
-            f"""SELECT id, text, market, language, source FROM articles
-                WHERE id > ? {since_clause} ORDER BY id LIMIT ?""",
+            f"""SELECT id, text, market, language, source, published_at, fetched_at
+                FROM articles WHERE id > ? {since_clause} ORDER BY id LIMIT ?""",
             [after_id, *([since] if since else []), limit],
         )
-        return [StoredText(row[0], row[1] or "", row[2], row[3], row[4]) for row in rows]
+        return [
+            StoredText(row[0], row[1] or "", row[2], row[3], row[4], row[5], row[6])
+            for row in rows
+        ]
 
     # --- runs ---------------------------------------------------------------------------
 
@@ -1104,6 +1146,7 @@ class Store(ABC):
         "watchlists": (("hits", "watchlist"),),
         "sources": (("sources", "name"), ("hits", "source")),
         "categories": (("hits", "category"),),
+        "events": (("hits", "event"),),
     }
 
     def has_value(self, field_name: str, value: str) -> bool:
@@ -1511,6 +1554,7 @@ HIT_FIELDS = {
     "matched_text": "h.matched_text", "snippet": "h.snippet", "title": "a.title",
     "url": "a.url", "source": "h.source", "status": "h.status", "note": "h.note",
     "article_id": "h.article_id", "start": "h.start", "end": 'h."end"', "score": "h.score",
+    "event": "h.event",
 }  # fmt: skip
 # What `iter_search_candidates` and `raw_fts_rows` read of each article.
 ARTICLE_ROW_FIELDS = {
@@ -1541,8 +1585,12 @@ SOURCE_HEALTH_FIELDS = {
     "last_page_error": "s.last_page_error",
 }  # fmt: skip
 # Columns of the export (design.md section 3): the first 16 of a hit, in that order,
-# then a semantic hit's score.
-EXPORT_FIELDS = {**dict(list(HIT_FIELDS.items())[:16]), "score": HIT_FIELDS["score"]}
+# then a semantic hit's score and the event a hit fell in.
+EXPORT_FIELDS = {
+    **dict(list(HIT_FIELDS.items())[:16]),
+    "score": HIT_FIELDS["score"],
+    "event": HIT_FIELDS["event"],
+}
 
 
 def select_list(fields: dict[str, str]) -> str:
@@ -1588,6 +1636,7 @@ def equality_values(filters: Filters) -> list[tuple[str, tuple[str, ...]]]:
             ("severity", filters.severities()),
             ("status", filters.statuses),
             ("source", filters.sources),
+            ("event", filters.events),
         )
         if values
     ]

@@ -21,6 +21,7 @@ from adwatch.errors import LockHeld, NoStoreYet, NotAStore, StoreError, UsageErr
 from adwatch.files import create_private
 from adwatch.models import ArticleRow, Filters
 from adwatch.store.base import (
+    ALERT_TABLES,
     ARTICLE_ROW_COLUMNS,
     ARTICLE_ROW_FIELDS,
     ROBOTS_TABLE,
@@ -273,6 +274,13 @@ def _m006_robots(db: sqlite_utils.Database) -> None:
 def _m007_stories(db: sqlite_utils.Database) -> None:
     """Schema version 7: stories, each article's story, its fingerprint (docs/stories.md)."""
     for statement in story_tables("INTEGER", "INTEGER", "BLOB"):
+        db.execute(statement)
+
+
+@migrations(name="m008_alerts")
+def _m008_alerts(db: sqlite_utils.Database) -> None:
+    """Schema version 8: alerts, their deliveries, hits' events (docs/alerts.md)."""
+    for statement in ALERT_TABLES:
         db.execute(statement)
 
 
