@@ -316,8 +316,9 @@ def scan(
 ) -> None:
     """Fetch every source, extract articles, match watchlists and store the hits.
 
-    Exit 0 when every source was fine, 3 when one or more failed (each named on
-    stderr), 75 when another scan holds the store's lock, 2 for a config error.
+    Exit 0 when every source was fine, 3 when one or more failed or an alert target
+    did not take its alerts (each named on stderr), 75 when another scan holds the
+    store's lock, 2 for a config error.
     """
 
     from adwatch.config import load_config
@@ -346,17 +347,25 @@ def scan(
         console.print(describe_summary(summary), markup=False)
     if json_output:
         typer.echo(_json(summary.as_dict(), indent=2))
-    if summary.failed:
-        from adwatch.render_scan import describe_outcome
+    elif summary.alerts and not quiet:
+        from adwatch.render_scan import describe_alert
+
+        for alert in summary.alerts:
+            stdout_console().print(describe_alert(alert), markup=False)
+    if summary.failed or summary.targets_failed:
+        from adwatch.render_scan import describe_outcome, describe_target_failure
 
         errors = stderr_console()
         for outcome in summary.failed:
             errors.print(f"adwatch: source {describe_outcome(outcome)}", markup=False)
-        errors.print(
-            f"adwatch: {len(summary.failed)} of {len(summary.outcomes)} sources failed "
-            f"(run {summary.run_id})",
-            markup=False,
-        )
+        for report in summary.targets_failed:
+            errors.print(f"adwatch: {describe_target_failure(report)}", markup=False)
+        if summary.failed:
+            errors.print(
+                f"adwatch: {len(summary.failed)} of {len(summary.outcomes)} sources failed "
+                f"(run {summary.run_id})",
+                markup=False,
+            )
         raise typer.Exit(3)
 
 
@@ -721,6 +730,107 @@ def _explained(ctx: typer.Context, store: Any, detail: Any) -> Any:
     except AdwatchError:
         return query.explain_semantic(detail, store, [], EmbeddingSettings(enabled=False))
     return query.explain_semantic(detail, store, config.watchlists, config.embeddings)
+
+
+@app.command()
+def alerts(
+    ctx: typer.Context,
+    days: Annotated[
+        int,
+        typer.Option(
+            "--days", min=1, max=366, help="Test each of the last N days (UTC), today included."
+        ),
+    ] = 1,
+    market: MarketOpt = None,
+    watchlist: WatchlistOpt = None,
+    count: Annotated[
+        str,
+        typer.Option(
+            "--count", help="Count `articles` with a hit (default) or `stories` with a hit."
+        ),
+    ] = "articles",
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also the days tested and not flagged, with why not.")
+    ] = False,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    test: Annotated[
+        bool,
+        typer.Option(
+            "--test", help="Send one test message to each alert target; show each answer."
+        ),
+    ] = False,
+) -> None:
+    """List emerging risks: a watchlist's day in a market that stands out from its baseline.
+
+    Each watchlist x market's count is tested against its own last 28 days (a gap of
+    2 days, the 3 highest dropped), per article scanned in that market, with a
+    negative-binomial test: flagged at p < 0.001 and 3 or more (docs/alerts.md).
+    Exit 3 with --test when a target did not take the message.
+    """
+    from adwatch import alerting
+
+    fmt = _choice(fmt, ("table", "json"), "--format")
+    count = _choice(count, alerting.SPIKE_UNITS, "--count")
+    if test:
+        _alerts_test(ctx, fmt)
+        return
+    filters = _filters(market=market, watchlist=watchlist)
+    with _query_store(ctx, filters) as store:
+        risks = alerting.emerging_risks(
+            store,
+            days=days,
+            unit=count,
+            markets=filters.markets,
+            watchlists=filters.watchlists,
+            flagged_only=not show_all,
+        )
+        states = store.delivery_states() if fmt == "table" else []
+    if fmt == "json":
+        typer.echo(_json([{**r.alert.as_dict(), "flagged": r.flagged} for r in risks], indent=2))
+        return
+    console = _render().stdout_console()
+    if not risks:
+        console.print(
+            f"No emerging risk in the last {days} day{'s' if days > 1 else ''}.", markup=False
+        )
+    else:
+        console.print(_render().render_risks(risks, width=console.width))
+    for state in states:
+        console.print(_render().describe_delivery_state(state), markup=False, style="dim")
+
+
+def _alerts_test(ctx: typer.Context, fmt: str) -> None:
+    from adwatch.alerting import send_tests
+    from adwatch.config import load_config
+
+    state = _state(ctx)
+    config = load_config(state.config, db=state.db)
+    if not config.alerts.targets:
+        _fail(f"no alert targets in {config.path} (alerts: targets:)", 2)
+    results = send_tests(config.alerts)
+    if fmt == "json":
+        typer.echo(
+            _json(
+                [
+                    {"target": r.name, "description": r.description, "ok": r.outcome.ok,
+                     "answer": r.outcome.answer}
+                    for r in results
+                ],
+                indent=2,
+            )
+        )  # fmt: skip
+    else:
+        console = _render().stdout_console()
+        for r in results:
+            verdict = "ok" if r.outcome.ok else "FAILED"
+            console.print(
+                clean(f"{r.description}: {verdict}: {r.outcome.answer}"),
+                markup=False,
+                style="" if r.outcome.ok else "red",
+            )
+    failed = [r for r in results if not r.outcome.ok]
+    if failed:
+        _fail(f"{len(failed)} of {len(results)} alert targets did not take the test message", 3)
 
 
 @app.command()

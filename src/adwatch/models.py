@@ -240,6 +240,29 @@ class DeliveryOutcome:
 
 
 @dataclass(frozen=True)
+class PendingDelivery:
+    """An alert waiting for one target, as the store keeps it."""
+
+    alert_key: str
+    kind: str
+    payload: str  # the alert's JSON (`as_dict`)
+    attempts: int
+    created_at: str
+
+
+@dataclass(frozen=True)
+class DeliveryState:
+    """One target's deliveries, as `adwatch alerts` and the scan report them."""
+
+    target: str
+    pending: int
+    delivered: int
+    failed: int  # given up after the last retry
+    last_error: str | None
+    last_delivered_at: str | None
+
+
+@dataclass(frozen=True)
 class Watchlist:
     name: str
     category: str

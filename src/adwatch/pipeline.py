@@ -55,7 +55,9 @@ from adwatch.text.dates import iso_utc, utc_now
 from adwatch.workers import Batcher, LazyPool
 
 if TYPE_CHECKING:
+    from adwatch.alerting import TargetReport
     from adwatch.alerts.events import EventCalendar
+    from adwatch.models import Alert
     from adwatch.semantic.stage import SemanticSettings
     from adwatch.storying import StoryAssigner
 
@@ -125,10 +127,17 @@ class ScanSummary:
     started_at: str
     finished_at: str
     outcomes: list[SourceOutcome]
+    alerts: list[Alert] = field(default_factory=list)  # raised by this scan
+    deliveries: list[TargetReport] = field(default_factory=list)
 
     @property
     def failed(self) -> list[SourceOutcome]:
         return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def targets_failed(self) -> list[TargetReport]:
+        """Alert targets that did not take what was sent to them (exit 3, like a source)."""
+        return [report for report in self.deliveries if not report.ok]
 
     @property
     def sources_ok(self) -> int:
@@ -160,6 +169,8 @@ class ScanSummary:
             "pages_failed": sum(o.pages_failed for o in self.outcomes),
             "failed": [{"source": o.name, "error": o.error} for o in self.failed],
             "sources": [o.__dict__ for o in self.outcomes],
+            "alerts": [alert.as_dict() for alert in self.alerts],
+            "deliveries": [report.as_dict() for report in self.deliveries],
         }
 
 
@@ -846,10 +857,11 @@ def run_scan(
             finally:
                 if executor is None:
                     pool.shutdown(wait=True, cancel_futures=True)
-            summary = ScanSummary(run_id, started_at, utc_now(), outcomes)
+            alerts, deliveries = _early_warning(config, store, run_id, started_at, outcomes)
+            summary = ScanSummary(run_id, started_at, utc_now(), outcomes, alerts, deliveries)
             store.finish_run(
                 run_id,
-                status="ok" if not summary.failed else "sources-failed",
+                status=_run_status(summary),
                 sources_ok=summary.sources_ok,
                 sources_failed=len(summary.failed),
                 articles_new=summary.articles_new,
@@ -859,6 +871,27 @@ def run_scan(
             return summary
     finally:
         store.close()
+
+
+def _run_status(summary: ScanSummary) -> str:
+    if summary.failed:
+        return "sources-failed"
+    return "alerts-failed" if summary.targets_failed else "ok"
+
+
+def _early_warning(
+    config: Config, store: Store, run_id: int, started_at: str, outcomes: list[SourceOutcome]
+) -> tuple[list[Alert], list[TargetReport]]:
+    """The alerts this scan raises, and what is due to each target delivered
+    (docs/alerts.md). A re-run that stored no hit and has no target costs nothing here."""
+    new_hits = any(o.hits_new for o in outcomes)
+    settings = config.alerts
+    if not new_hits and not settings.targets:
+        return [], []
+    from adwatch.alerting import deliver_due, raise_alerts
+
+    alerts = raise_alerts(store, settings, run_id=run_id, found_since=started_at, new_hits=new_hits)
+    return alerts, deliver_due(store, settings)
 
 
 def _interrupted(store: Store, run_id: int, counts: RunCounts, signum: int) -> Interrupted:
@@ -894,6 +927,8 @@ def _run_details(summary: ScanSummary) -> dict[str, Any]:
         "pages": sum(o.pages for o in summary.outcomes),
         "pages_failed": sum(o.pages_failed for o in summary.outcomes),
         "pages_recovered": sum(o.pages_recovered for o in summary.outcomes),
+        "alerts_raised": len(summary.alerts),
+        "alert_failures": [{"target": r.name, "error": r.answer} for r in summary.targets_failed],
         "page_failures": [
             {
                 "source": o.name,

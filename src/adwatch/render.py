@@ -30,7 +30,8 @@ from adwatch.text.width import ELLIPSIS, display_width, truncation_end, wrap_spa
 if TYPE_CHECKING:
     # Types only: importing query (and the store behind it) here would slow every
     # command, `scan --quiet` from cron included.
-    from adwatch.models import StorySummary
+    from adwatch.alerting import RiskTest
+    from adwatch.models import DeliveryState, StorySummary
     from adwatch.query import (
         ArticleHits,
         Context,
@@ -948,3 +949,53 @@ def _sources_lines(health: Sequence[SourceHealth], days: int, width: int) -> lis
             ]
         )
     return layout_table(columns, rows, width)
+
+
+# --- alerts -------------------------------------------------------------------------------
+
+
+def render_risks(risks: Sequence[RiskTest], *, width: int | None = None) -> Layout:
+    """One line per tested day: its figures against the baseline, and why."""
+    return Layout(lambda w: _risk_lines(risks, w), width=width)
+
+
+def _risk_lines(risks: Sequence[RiskTest], width: int) -> list[Text]:
+    columns = [
+        Column("day"),
+        Column("mkt"),
+        Column("watchlist", ratio=1, min_width=8),
+        Column("seen", "right"),
+        Column("expected", "right"),
+        Column("p", "right", drop=2),
+        Column("scanned", "right", drop=3),
+        Column("stories", drop=1),
+        Column("why", ratio=3, min_width=16, wrap=True),
+    ]
+    rows: list[Row] = [
+        [
+            safe_text(risk.alert.day, "bold red" if risk.flagged else ""),
+            safe_text(risk.alert.market),
+            safe_text(risk.alert.watchlist),
+            str(risk.alert.observed),
+            f"{risk.alert.expected:.1f}",
+            f"{risk.alert.p_value:.1g}",
+            str(risk.alert.articles),
+            safe_text(", ".join(map(str, risk.alert.stories)) or "-"),
+            safe_text(risk.alert.why),
+        ]
+        for risk in risks
+    ]
+    return layout_table(columns, rows, width)
+
+
+def describe_delivery_state(state: DeliveryState) -> str:
+    """A target's deliveries in one line, under the `alerts` table."""
+    parts = [f"{state.delivered} delivered"]
+    if state.pending:
+        parts.append(f"{state.pending} waiting to be retried")
+    if state.failed:
+        parts.append(f"{state.failed} given up")
+    line = f"alert target {state.target}: " + ", ".join(parts)
+    if state.last_error and (state.pending or state.failed):
+        line += f" (last error: {state.last_error})"
+    return clean(line)

@@ -20,6 +20,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from adwatch.alerting import MAX_ATTEMPTS, TargetReport
+from adwatch.models import Alert, HitAlert, SpikeAlert
 from adwatch.pipeline import Probe, ScanEvent, ScanSummary, SourceOutcome
 from adwatch.render import Column, Layout, Row, clean, layout_boxed_table, safe_text
 
@@ -62,6 +64,31 @@ def describe_summary(summary: ScanSummary) -> str:
     if pages_failed:
         line += f"; {pages_failed} of {pages} article pages failed"
     return line
+
+
+def describe_alert(alert: Alert) -> str:
+    """One line for an alert a scan raised, safe for a terminal."""
+    if isinstance(alert, SpikeAlert):
+        return clean(
+            f"emerging risk: {alert.watchlist} in {alert.market} on {alert.day}: {alert.why}"
+        )
+    if isinstance(alert, HitAlert):
+        event = f" [{alert.event}]" if alert.event else ""
+        return clean(
+            f"critical hit {alert.hit_id}{event}: {alert.watchlist}: {alert.title} "
+            f"({alert.source})"
+        )
+    return clean(f"digest for {alert.day}: {alert.hits} hits, {alert.stories} stories")
+
+
+def describe_target_failure(report: TargetReport) -> str:
+    kept = report.failed - report.gave_up + report.waiting
+    line = f"alert target {report.description} failed: {report.answer or 'no answer'}"
+    if kept:
+        line += f"; {kept} alerts kept to retry on a later scan"
+    if report.gave_up:
+        line += f"; {report.gave_up} given up after {MAX_ATTEMPTS} tries or 3 days"
+    return clean(line)
 
 
 class ScanReporter:

@@ -25,22 +25,27 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from adwatch.errors import UsageError
 from adwatch.models import (
     SEVERITIES,
+    Alert,
     Article,
     ArticleHits,
     ArticleRow,
     ArticleVector,
+    DeliveryState,
     FailedSource,
     Filters,
     Hit,
+    HitAlert,
     HitChange,
     HitRecord,
     Match,
     PageRetry,
+    PendingDelivery,
     RetryCandidate,
     RobotsFile,
     SavedArticle,
     Source,
     SourceHealth,
+    SpikeAlert,
     StoredText,
     StoryArticleRow,
     StoryCandidate,
@@ -1095,8 +1100,7 @@ class Store(ABC):
             [after_id, *([since] if since else []), limit],
         )
         return [
-            StoredText(row[0], row[1] or "", row[2], row[3], row[4], row[5], row[6])
-            for row in rows
+            StoredText(row[0], row[1] or "", row[2], row[3], row[4], row[5], row[6]) for row in rows
         ]
 
     # --- runs ---------------------------------------------------------------------------
@@ -1136,6 +1140,204 @@ class Store(ABC):
                     json.dumps(details, ensure_ascii=False), run_id,
                 ],
             )  # fmt: skip
+
+    # --- early warning (docs/alerts.md) ------------------------------------------------------
+
+    def spike_counts(
+        self, *, since: str, until: str, stories: bool = False
+    ) -> dict[tuple[str, str], dict[str, int]]:
+        """Per (watchlist, market), per UTC day of fetching in [since, until): the articles
+        (or stories) with a hit of the watchlist that an analyst has not dismissed.
+
+        Counted by when the article was fetched, not when the hit was found, so a
+        `rematch` does not pile a store's history onto one day."""
+        counted = "a.story_id" if stories else "a.id"
+        counts: dict[tuple[str, str], dict[str, int]] = {}
+        for day, watchlist, market, count in self._fetch(
+            f"""SELECT substr(a.fetched_at, 1, 10) AS day, h.watchlist, a.market,
+                       COUNT(DISTINCT {counted})
+                FROM hits h JOIN articles a ON a.id = h.article_id
+                WHERE a.fetched_at >= ? AND a.fetched_at < ? AND h.status != 'dismissed'
+                GROUP BY day, h.watchlist, a.market""",
+            [since, until],
+        ):
+            counts.setdefault((watchlist, market), {})[day] = int(count)
+        return counts
+
+    def scanned_counts(
+        self, *, since: str, until: str, stories: bool = False
+    ) -> dict[str, dict[str, int]]:
+        """Per market, per UTC day in [since, until): the articles (or stories) fetched,
+        the spike test's denominator."""
+        counted = "story_id" if stories else "id"
+        counts: dict[str, dict[str, int]] = {}
+        for day, market, count in self._fetch(
+            f"""SELECT substr(fetched_at, 1, 10) AS day, market, COUNT(DISTINCT {counted})
+                FROM articles WHERE fetched_at >= ? AND fetched_at < ?
+                GROUP BY day, market""",
+            [since, until],
+        ):
+            counts.setdefault(market, {})[day] = int(count)
+        return counts
+
+    def day_top_stories(
+        self, watchlist: str, market: str, *, since: str, until: str, limit: int = 3
+    ) -> list[int]:
+        """The stories most of a watchlist's articles in a market in [since, until) belong to."""
+        rows = self._fetch(
+            """SELECT a.story_id, COUNT(DISTINCT a.id) AS n
+               FROM hits h JOIN articles a ON a.id = h.article_id
+               WHERE h.watchlist = ? AND a.market = ? AND a.fetched_at >= ?
+                 AND a.fetched_at < ? AND a.story_id IS NOT NULL AND h.status != 'dismissed'
+               GROUP BY a.story_id ORDER BY n DESC, a.story_id LIMIT ?""",
+            [watchlist, market, since, until, limit],
+        )
+        return [int(row[0]) for row in rows]
+
+    def critical_hits(self, *, found_since: str, limit: int) -> tuple[list[HitAlert], int]:
+        """Critical hits found since `found_since` (not dismissed), oldest first, at most
+        `limit`; and how many there are in all."""
+        conditions = "h.severity = 'critical' AND h.found_at >= ? AND h.status != 'dismissed'"
+        rows = self._fetch(
+            f"""SELECT h.id, a.title, a.url, h.source, h.watchlist, h.severity,
+                       h.matched_text, h.market, h.language, h.found_at, a.published_at,
+                       h.event
+                FROM hits h JOIN articles a ON a.id = h.article_id
+                WHERE {conditions} ORDER BY h.id LIMIT ?""",
+            [found_since, limit],
+        )
+        total = self._fetch_one(f"SELECT COUNT(*) FROM hits h WHERE {conditions}", [found_since])
+        alerts = [HitAlert(int(r[0]), r[1] or "", r[2], r[3] or "", *r[4:12]) for r in rows]
+        return alerts, int(total[0]) if total else 0
+
+    def story_count(self, filters: Filters) -> int:
+        """Stories with a hit matching `filters`."""
+        sql_conditions, params = self.hit_conditions(filters)
+        row = self._fetch_one(
+            "SELECT COUNT(DISTINCT a.story_id) FROM hits h JOIN articles a ON a.id = "
+            f"h.article_id {where([*sql_conditions, 'a.story_id IS NOT NULL'])}",
+            params,
+        )
+        return int(row[0]) if row else 0
+
+    def record_alerts(
+        self, alerts: Sequence[Alert], *, run_id: int | None, now: str
+    ) -> list[Alert]:
+        """Store the alerts not stored yet (by key) and return them: an alert is raised once."""
+        unique = list({alert.key: alert for alert in alerts}.values())
+        known: set[str] = set()
+        for chunk in chunks([alert.key for alert in unique]):
+            known |= {
+                row[0]
+                for row in self._fetch(
+                    f"SELECT key FROM alerts WHERE key IN ({marks(len(chunk))})", chunk
+                )
+            }
+        new = [alert for alert in unique if alert.key not in known]
+        rows = []
+        for alert in new:
+            spike = alert if isinstance(alert, SpikeAlert) else None
+            rows.append(
+                (
+                    alert.key,
+                    alert.as_dict()["kind"],
+                    now,
+                    run_id,
+                    getattr(alert, "watchlist", None),
+                    getattr(alert, "market", None),
+                    getattr(alert, "day", None),
+                    spike.observed if spike else None,
+                    spike.expected if spike else None,
+                    spike.p_value if spike else None,
+                    spike.why if spike else None,
+                    json.dumps(alert.as_dict(), ensure_ascii=False),
+                )
+            )
+        with self.transaction():
+            self._execute_many(
+                """INSERT INTO alerts (key, kind, raised_at, run_id, watchlist, market, day,
+                   observed, expected, p_value, why, payload)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                rows,
+            )
+        return new
+
+    def has_alert(self, key: str) -> bool:
+        return self._fetch_one("SELECT 1 FROM alerts WHERE key = ?", [key]) is not None
+
+    def alert_payloads(self, *, kind: str, raised_since: str) -> list[str]:
+        """The JSON of the alerts of `kind` raised since `raised_since`, oldest first."""
+        rows = self._fetch(
+            "SELECT payload FROM alerts WHERE kind = ? AND raised_at >= ? ORDER BY raised_at, key",
+            [kind, raised_since],
+        )
+        return [row[0] for row in rows]
+
+    def queue_deliveries(self, rows: Sequence[tuple[str, str]], *, now: str) -> None:
+        """(target, alert key) pairs to deliver, due at once; one already queued stays as it is."""
+        with self.transaction():
+            self._execute_many(
+                """INSERT INTO deliveries (target, alert_key, status, attempts, created_at,
+                   next_attempt_at) VALUES (?, ?, 'pending', 0, ?, ?) ON CONFLICT DO NOTHING""",
+                [(target, key, now, now) for target, key in rows],
+            )
+
+    def due_deliveries(self, target: str, *, now: str, limit: int) -> list[PendingDelivery]:
+        """A target's pending deliveries due by `now`, oldest first."""
+        rows = self._fetch(
+            """SELECT d.alert_key, a.kind, a.payload, d.attempts, d.created_at
+               FROM deliveries d JOIN alerts a ON a.key = d.alert_key
+               WHERE d.target = ? AND d.status = 'pending' AND d.next_attempt_at <= ?
+               ORDER BY d.created_at, d.alert_key LIMIT ?""",
+            [target, now, limit],
+        )
+        return [PendingDelivery(r[0], r[1], r[2], int(r[3]), r[4]) for r in rows]
+
+    def record_delivery(
+        self,
+        target: str,
+        outcomes: Sequence[tuple[str, str, str | None]],
+        *,
+        now: str,
+        ok: bool,
+        error: str | None,
+    ) -> None:
+        """After one attempt: `outcomes` are (alert key, new status, next attempt time)."""
+        with self.transaction():
+            self._execute_many(
+                """UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?,
+                   delivered_at = ?, next_attempt_at = coalesce(?, next_attempt_at)
+                   WHERE target = ? AND alert_key = ?""",
+                [
+                    (status, None if ok else error, now if ok else None, retry_at, target, key)
+                    for key, status, retry_at in outcomes
+                ],
+            )
+
+    def delivery_states(self) -> list[DeliveryState]:
+        """Each target's deliveries: how many wait, arrived, were given up; its last error."""
+        rows = self._fetch(
+            """SELECT target,
+                      SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END),
+                      SUM(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END),
+                      SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END),
+                      MAX(delivered_at)
+               FROM deliveries GROUP BY target ORDER BY target"""
+        )
+        states = []
+        for target, pending, delivered, failed, last_delivered in rows:
+            error = self._fetch_one(
+                """SELECT last_error FROM deliveries WHERE target = ? AND last_error IS NOT NULL
+                   AND status != 'delivered' ORDER BY next_attempt_at DESC LIMIT 1""",
+                [target],
+            )
+            states.append(
+                DeliveryState(
+                    target, int(pending or 0), int(delivered or 0), int(failed or 0),
+                    error[0] if error else None, last_delivered,
+                )
+            )  # fmt: skip
+        return states
 
     # --- the analyst's questions -----------------------------------------------------------
 
