@@ -152,9 +152,7 @@ def test_a_scan_raises_each_alert_once_and_queues_it_per_target_by_kind(
     assert not [a for a in raised if isinstance(a, HitAlert)]  # nothing critical stored
     assert again == []
     queued = rows(history, "SELECT target, alert_key, status FROM deliveries")
-    assert queued == [
-        {"target": "team-webhook", "alert_key": raised[0].key, "status": "pending"}
-    ]
+    assert queued == [{"target": "team-webhook", "alert_key": raised[0].key, "status": "pending"}]
 
 
 def _critical_store(location: str, count: int = 3) -> None:
@@ -221,9 +219,7 @@ def test_a_target_that_fails_is_retried_with_backoff_on_a_later_scan(
 
 def test_a_delivery_is_given_up_after_the_last_try(store_at: str, httpserver: HTTPServer) -> None:
     _critical_store(store_at, 1)
-    httpserver.expect_request("/hooks/T000/B000/SECRETTOKEN").respond_with_data(
-        "gone", status=404
-    )
+    httpserver.expect_request("/hooks/T000/B000/SECRETTOKEN").respond_with_data("gone", status=404)
     settings = AlertSettings(send=("critical",), targets=(_hook(httpserver),))
     with open_store(store_at) as store:
         alerting.raise_alerts(
@@ -238,7 +234,9 @@ def test_a_delivery_is_given_up_after_the_last_try(store_at: str, httpserver: HT
         states = store.delivery_states()
     assert sum(r.failed for r in reports) == alerting.MAX_ATTEMPTS
     assert reports[alerting.MAX_ATTEMPTS - 1].gave_up == 1
-    assert states[0].failed == 1 and states[0].pending == 0 and "404" in (states[0].last_error or "")
+    assert (
+        states[0].failed == 1 and states[0].pending == 0 and "404" in (states[0].last_error or "")
+    )
 
 
 @pytest.fixture

@@ -1344,7 +1344,7 @@ def report(
     )
     target = output or f"adwatch-report-{utc_now()[:10]}.html"
     with _query_store(ctx, filters) as store:
-        data = reporting.build_report(store, filters)
+        data = reporting.build_report(store, filters, events=_configured_events(ctx))
         reporting.write_report(data, target)
     if target != "-":
         stderr_console().print(
@@ -1448,6 +1448,17 @@ def _query_store(ctx: typer.Context, filters: Any = None) -> Any:
             store.close()
             raise
     return store
+
+
+def _configured_events(ctx: typer.Context) -> tuple[Any, ...]:
+    """The config's events, for the report's sections; none without a readable config."""
+    from adwatch.config import load_config
+    from adwatch.errors import ConfigError
+
+    try:
+        return load_config(_state(ctx).config).events
+    except ConfigError:
+        return ()
 
 
 def _configured_names(state: State) -> dict[str, set[str]]:

@@ -9,6 +9,7 @@ autoescape on, and links only when they are http(s) URLs.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 from adwatch import __version__
 from adwatch.export import open_output
-from adwatch.models import SEVERITIES, FailedSource, StorySummary
+from adwatch.models import SEVERITIES, Event, FailedSource, SpikeAlert, StorySummary
 from adwatch.query import (
     Context,
     Filters,
@@ -37,6 +38,7 @@ from adwatch.urls import is_http_url
 CHART_MIN_DAYS = 14  # a 24-hour digest still shows two weeks of context
 TOP_HITS = 25
 TOP_STORIES = 8  # the report leads with the period's widest stories
+RISK_DAYS = 31  # emerging risks are tested on the period's last days, at most this many
 QUIET_DAYS = 30  # "started to fire": no hit in this many days before the period
 PALETTE = (
     "#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d",
@@ -276,6 +278,16 @@ class Newcomer:
 
 
 @dataclass(frozen=True)
+class EventSection:
+    """An event of feeds.yaml on during the period, and the hits that fell in it."""
+
+    event: Event
+    hits: int
+    by_severity: dict[str, int]
+    top_hits: list[TopHit]
+
+
+@dataclass(frozen=True)
 class ReportData:
     generated_at: str
     since: str
@@ -296,6 +308,8 @@ class ReportData:
     top_stories: list[TopStory] = field(default_factory=list)
     tone: ToneChart | None = None  # None: no article of the chart's days has a tone
     tone_days: int = CHART_MIN_DAYS
+    events: list[EventSection] = field(default_factory=list)
+    risks: list[SpikeAlert] = field(default_factory=list)  # emerging risks of the period
     version: str = __version__
 
     @property
@@ -332,8 +346,16 @@ def _describe_filters(filters: Filters) -> list[str]:
     return out
 
 
-def build_report(store: Store, filters: Filters, *, now: datetime | None = None) -> ReportData:
-    """Gather the digest of the period `filters.since`–`filters.until` (default: the last 24h)."""
+def build_report(
+    store: Store,
+    filters: Filters,
+    *,
+    now: datetime | None = None,
+    events: Sequence[Event] = (),
+) -> ReportData:
+    """Gather the digest of the period `filters.since`–`filters.until` (default: the last 24h).
+
+    `events` (feeds.yaml `events:`) on during the period get a section each."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     generated_at = iso_utc(moment)
     since = filters.since or iso_utc(moment - timedelta(hours=24))
@@ -382,7 +404,45 @@ def build_report(store: Store, filters: Filters, *, now: datetime | None = None)
         tone_days=chart_days,
         stories=len(stories),
         top_stories=[_top_story(store, story) for story in stories[:TOP_STORIES]],
+        events=_event_sections(store, events, period, since_dt, until_dt),
+        risks=_risks(store, filters, since_dt, until_dt),
     )
+
+
+def _event_sections(
+    store: Store, events: Sequence[Event], period: Filters, since: datetime, until: datetime
+) -> list[EventSection]:
+    from adwatch.alerts.events import EventCalendar
+
+    sections = []
+    for event in EventCalendar(events).active_between(since, until):
+        inside = replace(period, events=(event.name,))
+        counts = store.grouped_counts("severity", inside)
+        sections.append(
+            EventSection(
+                event,
+                hits=sum(counts.values()),
+                by_severity={s: counts.get(s, 0) for s in reversed(SEVERITIES)},
+                top_hits=[
+                    TopHit(r.hit, match_context(r.text, r.hit, width=140), safe_link(r.hit.url))
+                    for r in store.worst_hits(inside, limit=TOP_HITS)
+                ],
+            )
+        )
+    return sections
+
+
+def _risks(store: Store, filters: Filters, since: datetime, until: datetime) -> list[SpikeAlert]:
+    """The emerging risks flagged on the period's days (docs/alerts.md)."""
+    from adwatch.alerting import emerging_risks
+
+    days = min(max(1, (until.date() - since.date()).days + 1), RISK_DAYS)
+    return [
+        risk.alert
+        for risk in emerging_risks(
+            store, days=days, now=until, markets=filters.markets, watchlists=filters.watchlists
+        )
+    ]
 
 
 def _top_story(store: Store, story: StorySummary) -> TopStory:
