@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from adwatch.alerts import spikes
+from adwatch.errors import ConfigError
 from adwatch.models import (
     Alert,
     AlertMessage,
@@ -307,8 +308,13 @@ def deliver_due(
                 report = _with(report, waiting=report.waiting + len(batch))
                 continue
             alerts = tuple(alert_from_dict(json.loads(item.payload)) for item in batch)
-            rendered = render_message(AlertMessage(alerts), template=settings.template)
-            outcome = send(target, rendered, timeout=settings.timeout, environ=environ)
+            try:
+                rendered = render_message(AlertMessage(alerts), template=settings.template)
+            except ConfigError as exc:
+                # A user's template that fails on these alerts: kept for a retry once fixed.
+                outcome = DeliveryOutcome(False, f"alerts.template: {exc.detail}")
+            else:
+                outcome = send(target, rendered, timeout=settings.timeout, environ=environ)
             report = _record(store, target, batch, outcome, report, now)
         reports.append(report)
     return reports

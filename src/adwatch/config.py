@@ -985,12 +985,15 @@ def _read_template(where: _Where, node: yaml.Node, config_path: Path) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise where.error(node, "alerts.template", f"{name} is not UTF-8 text") from None
-    from jinja2 import Environment, TemplateSyntaxError
+    from adwatch.alerts.messages import render_message
+    from adwatch.models import AlertMessage
 
     try:
-        Environment().parse(text)
-    except TemplateSyntaxError as exc:
-        raise where.error(node, "alerts.template", f"{name}:{exc.lineno}: {exc.message}") from None
+        # A test message renders every part a template must have; what it does with
+        # hits and spikes is checked again at each delivery.
+        render_message(AlertMessage((), test=True), template=text)
+    except ConfigError as exc:
+        raise where.error(node, "alerts.template", f"{name}: {exc.detail}") from None
     return text
 
 
@@ -1034,16 +1037,13 @@ def _parse_events(
         )
         names: tuple[str, ...] = ()
         if "watchlists" in fields:
-            names = _str_list(where, fields["watchlists"], f"{label}.watchlists")
-            for j, watchlist in enumerate(names):
+            items = _str_items(where, fields["watchlists"], f"{label}.watchlists")
+            for item_node, item_label, watchlist in items:
                 if watchlist not in known_watchlists:
-                    raise where.error(
-                        fields["watchlists"],
-                        f"{label}.watchlists[{j}]",
-                        f"no watchlist is named {watchlist!r}",
-                    )
+                    raise where.error(item_node, item_label, f"no watchlist is named {watchlist!r}")
+            names = tuple(watchlist for _, _, watchlist in items)
         event = Event(name, market, start.isoformat(), end.isoformat(), levels, names)
-        _warn_odd_event(where, item, label, event, events)
+        _warn_odd_event(where, item, fields["end"], label, event, events)
         events.append(event)
         nodes[name] = item
     return tuple(events)
@@ -1064,11 +1064,16 @@ def _date(where: _Where, node: yaml.Node, field_name: str) -> date:
 
 
 def _warn_odd_event(
-    where: _Where, node: yaml.Node, label: str, event: Event, earlier: list[Event]
+    where: _Where,
+    node: yaml.Node,
+    end_node: yaml.Node,
+    label: str,
+    event: Event,
+    earlier: list[Event],
 ) -> None:
     ended = date.fromisoformat(event.end)
     if (date.today() - ended).days > EVENT_STALE_DAYS:
-        where.warn(node, f"{label}.end", f"{event.end}: ended more than a year ago")
+        where.warn(end_node, f"{label}.end", f"{event.end}: ended more than a year ago")
     for other in earlier:
         if other.market != event.market:
             continue
