@@ -217,16 +217,19 @@ def test_the_demo_config_has_the_starter_watchlists_and_the_sample_sources(
 def test_the_printed_next_commands_work(demo_run: DemoRun) -> None:
     commands = demo_run.next_commands()
     assert [c[3] for c in commands] == [
-        "hits", "show", "show", "stories", "trends", "search", "report",
+        "hits", "show", "show", "stories", "hits", "trends", "search", "report",
     ]  # fmt: skip
     for command in commands:
         assert command[:3] == ["adwatch", "-c", str(demo_run.folder / "feeds.yaml")]
         result = runner.invoke(app, command[1:], env=WIDE)
         assert result.exit_code == 0, (command, result.stdout, result.stderr)
     outputs = {" ".join(c[3:]): runner.invoke(app, c[1:], env=WIDE).stdout for c in commands}
-    hits_table, shown, semantic, stories, tone, found = (
-        outputs[" ".join(c[3:])] for c in commands[:6]
+    hits_table, shown, semantic, stories, in_event, tone, found = (
+        outputs[" ".join(c[3:])] for c in commands[:7]
     )
+    # The made-up election around today: Thai hits in it, raised a level.
+    assert "critical" in in_event and "No hits match" not in in_event
+    assert "alerts" in demo_run.stdout and "critical hit" in demo_run.stdout
     assert "Regulator fines" in stories  # the original and its syndicated copy: one story
     assert "Regulator fines video platform" in hits_table
     assert "deepfake-investment-ads" in shown

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # Bounds of numeric options: past them a value is a typo, and SQLite's integers or
 # Python's dates would overflow (an internal error, not an answer).
+SHOWN_ALERTS = 10  # alert lines a scan prints; a first scan of a backlog raises many
 MAX_LIMIT = 1_000_000_000
 MAX_DAYS = 36_600  # a hundred years of daily counts
 MAX_ID = 2**63 - 1  # SQLite's largest integer
@@ -191,7 +192,7 @@ def demo(
     import os
     import shlex
 
-    from adwatch.demo import run_demo
+    from adwatch.demo import DEMO_EVENT, run_demo
     from adwatch.render import stdout_console
     from adwatch.render_scan import ScanReporter, describe_outcome, describe_summary
 
@@ -218,6 +219,17 @@ def demo(
         markup=False,
         soft_wrap=True,
     )
+    if result.scan.alerts:
+        from adwatch.render_scan import describe_alert
+
+        console.print(
+            f"\nThe scan raised {len(result.scan.alerts)} alerts; with `alerts: targets:` in "
+            "feeds.yaml they are delivered to a webhook or by e-mail (docs/alerts.md):",
+            markup=False,
+            soft_wrap=True,
+        )
+        for alert in result.scan.alerts[:3]:
+            console.print(f"  {describe_alert(alert)}", markup=False, soft_wrap=True)
     # Named outright, so that $ADWATCH_CONFIG and $ADWATCH_DB do not point them elsewhere.
     prefix = f"adwatch -c {shown_path(result.config_path)}"
     if _state(ctx).db is not None:
@@ -228,6 +240,7 @@ def demo(
         f"show {result.featured_hit}" if result.featured_hit is not None else None,
         f"show {result.semantic_hit}" if result.semantic_hit is not None else None,
         "stories",
+        f"hits --event {DEMO_EVENT}",
         "trends --measure tone",
         f"search {shlex.quote(result.search)}",
         f"report --since {result.first_found[:10]} -o {report}" if result.first_found else None,
@@ -350,8 +363,15 @@ def scan(
     elif summary.alerts and not quiet:
         from adwatch.render_scan import describe_alert
 
-        for alert in summary.alerts:
-            stdout_console().print(describe_alert(alert), markup=False)
+        console = stdout_console()
+        for alert in summary.alerts[:SHOWN_ALERTS]:
+            console.print(describe_alert(alert), markup=False, soft_wrap=True)
+        if len(summary.alerts) > SHOWN_ALERTS:
+            console.print(
+                f"and {len(summary.alerts) - SHOWN_ALERTS} more alerts (scan --json lists them; "
+                "adwatch alerts and hits --severity critical show them)",
+                markup=False,
+            )
     if summary.failed or summary.targets_failed:
         from adwatch.render_scan import describe_outcome, describe_target_failure
 

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from datetime import date, timedelta
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
@@ -33,6 +34,10 @@ from adwatch.pipeline import ScanEvent, ScanSummary, run_scan
 DEFAULT_FOLDER = Path("adwatch-demo")
 CONFIG_NAME = "feeds.yaml"
 STORE_NAME = "demo.db"
+# An election window around today in the demo's Thai market: its hits show `hits.event`
+# and a raised severity (docs/alerts.md); the demo config is rewritten at each run.
+DEMO_EVENT = "demo-th-election"
+DEMO_EVENT_MARKET = "TH"
 SITE_NAME = "site"
 # The first line of the config the demo writes: it only ever overwrites a file that
 # starts with it, never an analyst's own feeds.yaml in the same folder.
@@ -251,7 +256,17 @@ def demo_config_text(sample: Sample) -> str:
             f"    url: {SITE_NAME}/{source.feed}",
             f"    market: {source.market}",
         ]
-    lines.append("")
+    today = date.today()
+    lines += [
+        "",
+        "# A made-up election period around today, so that the demo shows events: hits in",
+        "# it carry its name and one severity level more (docs/alerts.md).",
+        "events:",
+        f"  - {{name: {DEMO_EVENT}, market: {DEMO_EVENT_MARKET}, "
+        f"start: {(today - timedelta(days=3)).isoformat()}, "
+        f"end: {(today + timedelta(days=3)).isoformat()}, raise: 1}}",
+        "",
+    ]
     blocks = [_top_level_block(shipped_text, key) for key in ("semantic", "watchlists")]
     return "\n".join(lines) + "\n" + "\n".join(block for block in blocks if block)
 

@@ -75,8 +75,7 @@ def describe_alert(alert: Alert) -> str:
     if isinstance(alert, HitAlert):
         event = f" [{alert.event}]" if alert.event else ""
         return clean(
-            f"critical hit {alert.hit_id}{event}: {alert.watchlist}: {alert.title} "
-            f"({alert.source})"
+            f"critical hit {alert.hit_id}{event}: {alert.watchlist}: {alert.title} ({alert.source})"
         )
     return clean(f"digest for {alert.day}: {alert.hits} hits, {alert.stories} stories")
 

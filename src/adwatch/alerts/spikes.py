@@ -37,7 +37,8 @@ ZERO_BASELINE_HITS = 0.5
 # estimate would make a clear spike unremarkable, so it is raised to 1.
 DISPERSION_FLOOR = 1.0
 # Above this the extra variance (mean² / k) is under a millionth of the mean² and the
-# test is Poisson's; the cut also keeps lgamma(k) small enough to stay exact.
+# test is Poisson's; the cut also keeps lgamma(k) small enough for the tail to keep
+# its precision.
 DISPERSION_CEILING = 1e6
 
 

@@ -1195,18 +1195,22 @@ class Store(ABC):
         return [int(row[0]) for row in rows]
 
     def critical_hits(self, *, found_since: str, limit: int) -> tuple[list[HitAlert], int]:
-        """Critical hits found since `found_since` (not dismissed), oldest first, at most
-        `limit`; and how many there are in all."""
-        conditions = "h.severity = 'critical' AND h.found_at >= ? AND h.status != 'dismissed'"
+        """The first critical hit of each article and watchlist found since `found_since`
+        (not dismissed), oldest first, at most `limit`; and how many there are in all.
+
+        One per article and watchlist: an article that says "scam ad" five times is one
+        alert, not five."""
+        first = """SELECT MIN(id) FROM hits WHERE severity = 'critical' AND found_at >= ?
+                   AND status != 'dismissed' GROUP BY article_id, watchlist"""
         rows = self._fetch(
             f"""SELECT h.id, a.title, a.url, h.source, h.watchlist, h.severity,
                        h.matched_text, h.market, h.language, h.found_at, a.published_at,
                        h.event
                 FROM hits h JOIN articles a ON a.id = h.article_id
-                WHERE {conditions} ORDER BY h.id LIMIT ?""",
+                WHERE h.id IN ({first}) ORDER BY h.id LIMIT ?""",
             [found_since, limit],
         )
-        total = self._fetch_one(f"SELECT COUNT(*) FROM hits h WHERE {conditions}", [found_since])
+        total = self._fetch_one(f"SELECT COUNT(*) FROM ({first}) firsts", [found_since])
         alerts = [HitAlert(int(r[0]), r[1] or "", r[2], r[3] or "", *r[4:12]) for r in rows]
         return alerts, int(total[0]) if total else 0
 
