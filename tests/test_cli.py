@@ -44,6 +44,7 @@ def test_every_command_of_the_design_is_registered() -> None:
             "migrate",
             "hits",
             "show",
+            "alerts",
             "stories",
             "story",
             "triage",

@@ -618,6 +618,8 @@ def test_scan_summary_as_dict() -> None:
         "pages": 7,
         "pages_failed": 1,
         "failed": [{"source": "mm-one", "error": "HTTP 503"}],
+        "alerts": [],
+        "deliveries": [],
     }
     assert [s["name"] for s in data["sources"]] == ["th-one", "vn-one", "mm-one"]
     assert data["sources"][2] == {

@@ -31,6 +31,7 @@ from adwatch.models import (
     Match,
     RobotsFile,
     Source,
+    SpikeAlert,
     StoryFingerprint,
 )
 from adwatch.search import compile_search
@@ -574,6 +575,9 @@ def _fill_sqlite(path: Path) -> None:
         sqlite_store.keep_robots(
             [RobotsFile("https://vn.example", 200, robots, "2026-11-25T09:00:00Z")]
         )
+        spike = SpikeAlert("scam-ads", "VN", "2026-11-25", 9, 1.5, 1e-5, "9 against 1.5", 25, 400)
+        sqlite_store.record_alerts([spike], run_id=run, now="2026-11-25T09:00:00Z")
+        sqlite_store.queue_deliveries([("team-webhook", spike.key)], now="2026-11-25T09:00:00Z")
         with sqlite_store.transaction():  # a gap in the ids, as deletions leave
             sqlite_store._execute("DELETE FROM articles WHERE id = 4")
 
@@ -605,6 +609,8 @@ def test_migrate_copies_every_row_with_its_id_and_a_second_run_adds_nothing(
         "semantic_background": (1, 1),
         "article_fingerprints": (1, 1),
         "robots": (1, 1),
+        "alerts": (1, 1),
+        "deliveries": (1, 1),
     }
     assert [(c.table, c.rows, c.copied, c.already_there) for c in second] == [
         (table, rows, 0, rows) for table, (rows, _) in counts.items()
