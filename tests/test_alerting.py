@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -322,3 +323,38 @@ def test_retry_delays_double_up_to_six_hours() -> None:
     delays = [alerting.retry_delay(n) for n in range(1, 10)]
     assert delays[:3] == [timedelta(minutes=5), timedelta(minutes=10), timedelta(minutes=20)]
     assert max(delays) == alerting.LONGEST_RETRY == delays[-1]
+
+
+def test_two_scanners_delivering_at_once_send_each_alert_once(
+    store_at: str, httpserver: HTTPServer
+) -> None:
+    """Cron on two boxes sharing one store: each due alert is claimed by one of them."""
+    _critical_store(store_at, 3)
+
+    def slow(request: Request) -> Response:
+        time.sleep(0.3)  # both scanners are in their delivery round together
+        return Response("ok")
+
+    httpserver.expect_request("/hooks/T000/B000/SECRETTOKEN").respond_with_handler(slow)
+    settings = AlertSettings(send=("critical",), targets=(_hook(httpserver),))
+    with open_store(store_at) as store:
+        alerting.raise_alerts(
+            store, settings, run_id=None, found_since=iso_utc(NOW - timedelta(hours=1)),
+            new_hits=True, now=NOW,
+        )  # fmt: skip
+    start = threading.Barrier(2)
+    reports: list[alerting.TargetReport] = []
+
+    def scanner() -> None:
+        with open_store(store_at) as store:
+            start.wait()
+            reports.extend(alerting.deliver_due(store, settings, now=NOW))
+
+    threads = [threading.Thread(target=scanner) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r.sent for r in reports) == 3 and all(r.ok for r in reports)
+    sent = [a["hit_id"] for body in _received(httpserver) for a in body["alerts"]]  # type: ignore[union-attr]
+    assert sorted(sent) == sorted(set(sent)) and len(sent) == 3

@@ -50,6 +50,7 @@ GIVE_UP_AFTER = timedelta(days=3)  # an alert older than this is news no longer
 FIRST_RETRY = timedelta(minutes=5)
 LONGEST_RETRY = timedelta(hours=6)
 DELIVERY_BUDGET = 60.0  # seconds the whole delivery of one scan may take
+IN_FLIGHT_MARGIN = 60.0  # seconds
 DIGEST_TOP = 5
 
 
@@ -300,8 +301,12 @@ def deliver_due(
     stamp = iso_utc(now)
     deadline = time.monotonic() + budget
     reports = []
+    # While a message is on its way, its rows wait for this long before another scanner
+    # of a shared store may send them (only if this one died before recording the answer).
+    in_flight = iso_utc(now + timedelta(seconds=max(budget, settings.timeout) + IN_FLIGHT_MARGIN))
     for target in settings.targets:
         due = store.due_deliveries(target.name, now=stamp, limit=10_000)
+        due = store.claim_deliveries(target.name, due, now=stamp, until=in_flight)
         report = TargetReport(target.name, describe(target))
         for batch in _batches(due):
             if not report.ok or time.monotonic() > deadline:

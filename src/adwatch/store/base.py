@@ -1227,43 +1227,34 @@ class Store(ABC):
     def record_alerts(
         self, alerts: Sequence[Alert], *, run_id: int | None, now: str
     ) -> list[Alert]:
-        """Store the alerts not stored yet (by key) and return them: an alert is raised once."""
-        unique = list({alert.key: alert for alert in alerts}.values())
-        known: set[str] = set()
-        for chunk in chunks([alert.key for alert in unique]):
-            known |= {
-                row[0]
-                for row in self._fetch(
-                    f"SELECT key FROM alerts WHERE key IN ({marks(len(chunk))})", chunk
-                )
-            }
-        new = [alert for alert in unique if alert.key not in known]
-        rows = []
-        for alert in new:
-            spike = alert if isinstance(alert, SpikeAlert) else None
-            rows.append(
-                (
-                    alert.key,
-                    alert.as_dict()["kind"],
-                    now,
-                    run_id,
-                    getattr(alert, "watchlist", None),
-                    getattr(alert, "market", None),
-                    getattr(alert, "day", None),
-                    spike.observed if spike else None,
-                    spike.expected if spike else None,
-                    spike.p_value if spike else None,
-                    spike.why if spike else None,
-                    json.dumps(alert.as_dict(), ensure_ascii=False),
-                )
-            )
+        """Store the alerts not stored yet (by key) and return them: an alert is raised once,
+        also when two scanners of a shared store raise it at the same moment (each row is
+        inserted or skipped by the database, and only the insert counts)."""
+        new: list[Alert] = []
         with self.transaction():
-            self._execute_many(
-                """INSERT INTO alerts (key, kind, raised_at, run_id, watchlist, market, day,
-                   observed, expected, p_value, why, payload)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
-                rows,
-            )
+            for alert in {alert.key: alert for alert in alerts}.values():
+                spike = alert if isinstance(alert, SpikeAlert) else None
+                inserted = self._execute(
+                    """INSERT INTO alerts (key, kind, raised_at, run_id, watchlist, market, day,
+                       observed, expected, p_value, why, payload)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                    [
+                        alert.key,
+                        alert.as_dict()["kind"],
+                        now,
+                        run_id,
+                        getattr(alert, "watchlist", None),
+                        getattr(alert, "market", None),
+                        getattr(alert, "day", None),
+                        spike.observed if spike else None,
+                        spike.expected if spike else None,
+                        spike.p_value if spike else None,
+                        spike.why if spike else None,
+                        json.dumps(alert.as_dict(), ensure_ascii=False),
+                    ],
+                )
+                if inserted:
+                    new.append(alert)
         return new
 
     def has_alert(self, key: str) -> bool:
@@ -1296,6 +1287,24 @@ class Store(ABC):
             [target, now, limit],
         )
         return [PendingDelivery(r[0], r[1], r[2], int(r[3]), r[4]) for r in rows]
+
+    def claim_deliveries(
+        self, target: str, due: Sequence[PendingDelivery], *, now: str, until: str
+    ) -> list[PendingDelivery]:
+        """Of `due`, those this process may send now: each is moved to `until` (when another
+        scanner may take it, should this one die sending), and a row another scanner moved
+        first is left to it. Several scanners of one store never send an alert twice."""
+        claimed = []
+        with self.transaction():
+            for item in due:
+                moved = self._execute(
+                    """UPDATE deliveries SET next_attempt_at = ? WHERE target = ?
+                       AND alert_key = ? AND status = 'pending' AND next_attempt_at <= ?""",
+                    [until, target, item.alert_key, now],
+                )
+                if moved:
+                    claimed.append(item)
+        return claimed
 
     def record_delivery(
         self,
