@@ -400,11 +400,16 @@ def rematch(
         str | None,
         typer.Option("--since", help="Only articles fetched since (ISO date, or 24h, 7d)."),
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print what would be added and removed; write nothing."),
+    ] = False,
 ) -> None:
     """Run the current watchlists over stored articles (no network) and update hits.
 
     Hits that no longer match are removed unless an analyst triaged them (a status
-    other than new, or a note): those are kept and reported.
+    other than new, or a note): those are kept and reported. With --dry-run, each hit
+    that would be added, removed or kept is listed and nothing is written.
     """
     from adwatch.config import load_config
     from adwatch.rematch import rematch as run_rematch
@@ -425,23 +430,114 @@ def rematch(
         since=since_iso,
         embeddings=config.embeddings,
         events=config.events,
+        dry_run=dry_run,
     )
     console = stdout_console()
+    would = "would be " if dry_run else ""
+    for planned in report.planned:
+        mark = {"add": "+", "remove": "-", "keep": "="}[planned.action]
+        hit = f"hit {planned.hit_id}" if planned.hit_id is not None else "new hit"
+        console.print(
+            clean(
+                f"{mark} {planned.watchlist}: {hit} in article {planned.article_id}: "
+                f"{planned.matched_text!r} (term {planned.term!r})"
+            ),
+            markup=False,
+            soft_wrap=True,
+        )
+    listed = len(report.planned)
+    total = sum(c.added + c.removed + c.kept_triaged for c in report.changes)
+    if dry_run and total > listed:
+        console.print(f"... and {total - listed} more", markup=False)
     changed = [c for c in report.changes if c.added or c.removed or c.kept_triaged]
     for change in changed:
-        line = f"{clean(change.watchlist)}: {change.added} added, {change.removed} removed"
+        line = (
+            f"{clean(change.watchlist)}: {change.added} {would}added, "
+            f"{change.removed} {would}removed"
+        )
         if change.kept_triaged:
-            line += f", {change.kept_triaged} triaged kept although they no longer match"
+            line += f", {change.kept_triaged} triaged {would}kept although they no longer match"
         console.print(line, markup=False, soft_wrap=True)
     console.print(
-        f"rematched {report.articles} articles: "
-        f"{sum(c.added for c in report.changes)} hits added, "
-        f"{sum(c.removed for c in report.changes)} removed, "
-        f"{sum(c.kept_triaged for c in report.changes)} triaged kept"
+        ("dry run, nothing written: " if dry_run else "")
+        + f"rematched {report.articles} articles: "
+        f"{sum(c.added for c in report.changes)} hits {would}added, "
+        f"{sum(c.removed for c in report.changes)} {would}removed, "
+        f"{sum(c.kept_triaged for c in report.changes)} triaged {would}kept"
         + ("" if changed else "; nothing changed"),
         markup=False,
         soft_wrap=True,
     )
+
+
+rules_app = typer.Typer(
+    name="rules",
+    help="Check watchlists against their examples.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(rules_app)
+
+
+@rules_app.command("test")
+def rules_test(
+    ctx: typer.Context,
+    watchlist: Annotated[
+        list[str] | None,
+        typer.Option("--watchlist", "-w", help="Only this watchlist (repeatable)."),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also print each example that passed.")
+    ] = False,
+) -> None:
+    """Check every watchlist's `examples:` (match, no_match) as a scan would match them.
+
+    Each failure is one line: file, line, field, what happened. Exit 0 when all pass,
+    1 when one fails (for your own CI), 2 for a config error.
+    """
+    from adwatch.config import load_config
+    from adwatch.rule_tests import run_examples
+
+    state = _state(ctx)
+    config = load_config(state.config, db=state.db)
+    results = run_examples(config.watchlists, only=watchlist or ())
+    console = _render().stdout_console()
+    for result in results:
+        if result.passed and not verbose:
+            continue
+        console.print(_describe_example(config.path, result), markup=False, soft_wrap=True)
+    failed = [r for r in results if not r.passed]
+    tested = len({r.watchlist for r in results})
+    if not results:
+        console.print(
+            f"{config.path}: no watchlist has examples "
+            "(examples: {match: [...], no_match: [...]}; docs/matching.md)",
+            markup=False,
+            soft_wrap=True,
+        )
+        return
+    console.print(
+        f"{len(results)} example{'s' if len(results) != 1 else ''} in {tested} "
+        f"watchlist{'s' if tested != 1 else ''}: "
+        f"{len(results) - len(failed)} passed, {len(failed)} failed",
+        markup=False,
+    )
+    if failed:
+        raise typer.Exit(1)
+
+
+def _describe_example(path: Path, result: Any) -> str:
+    example = result.example
+    text = example.text if len(example.text) <= 80 else example.text[:79] + "…"
+    where = f"{path}:{example.line}: {example.field}"
+    if result.passed:
+        outcome = "ok"
+    elif result.should_match:
+        outcome = f"FAILED: did not match (language {result.language or 'unknown'})"
+    else:
+        first = result.hits[0]
+        outcome = f"FAILED: matched {first.matched_text!r} (term {first.term!r})"
+    return clean(f"{where}: {outcome}: {text!r}")
 
 
 @app.command()

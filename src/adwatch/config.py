@@ -29,6 +29,8 @@ from adwatch.models import (
     EmailTarget,
     EmbeddingSettings,
     Event,
+    Example,
+    Examples,
     FetchSettings,
     Market,
     Semantic,
@@ -516,7 +518,7 @@ def _item_label(where: _Where, fields: _Fields, section: str, index: int) -> str
 
 _WATCHLIST_KEYS = {
     "name", "category", "severity", "markets", "terms", "query", "context", "near",
-    "exclude", "fold_diacritics", "languages", "semantic",
+    "exclude", "fold_diacritics", "languages", "semantic", "examples",
 }  # fmt: skip
 _SEMANTIC_KEYS = {"descriptions", "unlike", "threshold", "severity"}
 # A description longer than this is cut by the model anyway (its query is read in
@@ -601,6 +603,11 @@ def _parse_watchlists(
                         f"{label}.languages",
                         f"unknown language {lang!r} (known: {', '.join(DETECTED_LANGUAGES)})",
                     )
+        examples = (
+            _parse_examples(where, fields["examples"], f"{label}.examples")
+            if "examples" in fields
+            else None
+        )
         watchlists.append(
             Watchlist(
                 name=name,
@@ -615,9 +622,33 @@ def _parse_watchlists(
                 fold_diacritics=fold,
                 languages=languages,
                 semantic=semantic,
+                examples=examples,
             )
         )
     return watchlists
+
+
+MAX_EXAMPLE_CHARACTERS = 10_000
+
+
+def _parse_examples(where: _Where, node: yaml.Node, field_name: str) -> Examples:
+    """`examples: {match: [...], no_match: [...]}`: texts `adwatch rules test` checks."""
+    fields = _mapping(where, node, field_name)
+    _check_keys(where, fields, {"match", "no_match"}, field_name)
+    parsed: dict[str, tuple[Example, ...]] = {}
+    for key in ("match", "no_match"):
+        if key not in fields:
+            continue
+        items = _str_items(where, fields[key], f"{field_name}.{key}")
+        for item, label, text in items:
+            if len(text) > MAX_EXAMPLE_CHARACTERS:
+                raise where.error(item, label, f"longer than {MAX_EXAMPLE_CHARACTERS} characters")
+        parsed[key] = tuple(
+            Example(text, item.start_mark.line + 1, label) for item, label, text in items
+        )
+    if not parsed:
+        raise where.error(node, field_name, "give match, no_match or both")
+    return Examples(**parsed)
 
 
 def _parse_semantic(where: _Where, node: yaml.Node, field_name: str, severity: str) -> Semantic:

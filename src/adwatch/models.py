@@ -263,6 +263,21 @@ class DeliveryState:
 
 
 @dataclass(frozen=True)
+class Example:
+    """One text a watchlist must (or must not) match: feeds.yaml `examples:`."""
+
+    text: str
+    line: int  # in feeds.yaml, for the failure's line
+    field: str  # "watchlists[scam-ads].examples.match[2]"
+
+
+@dataclass(frozen=True)
+class Examples:
+    match: tuple[Example, ...] = ()
+    no_match: tuple[Example, ...] = ()
+
+
+@dataclass(frozen=True)
 class Watchlist:
     name: str
     category: str
@@ -276,6 +291,7 @@ class Watchlist:
     fold_diacritics: bool = False
     languages: tuple[str, ...] = ()  # empty: articles in every language
     semantic: Semantic | None = None
+    examples: Examples | None = None  # checked by `adwatch rules test`, never by a scan
 
     def all_terms(self) -> list[str]:
         return [term for terms in self.terms.values() for term in terms]

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from adwatch.models import (
     Watchlist,
 )
 from adwatch.store import Store, open_store
+from adwatch.store.base import HitPlan
 from adwatch.text.dates import utc_now
 from adwatch.workers import worker_pool
 
@@ -47,9 +49,26 @@ class RematchChange:
 
 
 @dataclass(frozen=True)
+class PlannedHit:
+    """One hit a `rematch --dry-run` would add, remove, or keep although it no longer matches."""
+
+    action: str  # "add", "remove" or "keep" (triaged, so kept)
+    watchlist: str
+    article_id: int
+    hit_id: int | None  # None for a hit not stored yet
+    term: str
+    matched_text: str
+
+
+MAX_PLANNED = 1000  # hits a dry run lists; the counts cover all of them
+
+
+@dataclass(frozen=True)
 class RematchReport:
     articles: int
     changes: list[RematchChange]
+    dry_run: bool = False
+    planned: list[PlannedHit] = field(default_factory=list)  # a dry run's first MAX_PLANNED
 
 
 def rematch(
@@ -61,8 +80,12 @@ def rematch(
     workers: int = 2,
     embeddings: EmbeddingSettings | None = None,
     events: Sequence[Event] = (),
+    dry_run: bool = False,
 ) -> RematchReport:
     """Match stored articles again and bring their hits up to date.
+
+    `dry_run` writes nothing: the report says what would change, hit by hit (the
+    first MAX_PLANNED), and it may run beside a scan.
 
     `only` limits the run to those watchlists (other hits are left alone);
     without it, hits of watchlists no longer configured count as no longer
@@ -75,9 +98,12 @@ def rematch(
     """
     selected = _select(watchlists, only)
     scope = {w.name for w in selected} if only else None
-    tally = _Tally([w.name for w in selected])
+    tally = _Tally([w.name for w in selected], dry_run=dry_run)
     calendar = EventCalendar(events)
-    with open_store(location, create=False) as store, store.exclusive_session():
+    with (
+        open_store(location, create=False) as store,
+        nullcontext() if dry_run else store.exclusive_session(),
+    ):
         semantic = semantic_settings(selected, embeddings or EmbeddingSettings(), store)
         chunks = _article_chunks(store, since, semantic is not None)
         if workers <= 1:
@@ -87,7 +113,9 @@ def rematch(
         else:
             with worker_pool(_init_worker, [selected, semantic], workers=workers) as pool:
                 _run_in_pool(pool, workers, chunks, store, scope, tally, calendar)
-    return RematchReport(articles=tally.articles, changes=tally.changes())
+    return RematchReport(
+        articles=tally.articles, changes=tally.changes(), dry_run=dry_run, planned=tally.planned
+    )
 
 
 def _select(watchlists: Sequence[Watchlist], only: Sequence[str]) -> list[Watchlist]:
@@ -103,9 +131,25 @@ def _select(watchlists: Sequence[Watchlist], only: Sequence[str]) -> list[Watchl
 class _Tally:
     """Counts per watchlist, in config order, then watchlists no longer configured."""
 
-    def __init__(self, names: list[str]) -> None:
+    def __init__(self, names: list[str], *, dry_run: bool = False) -> None:
         self.articles = 0
         self.counts: dict[str, HitChange] = {name: HitChange() for name in names}
+        self.dry_run = dry_run
+        self.planned: list[PlannedHit] = []
+
+    def plan(self, plan: HitPlan) -> None:
+        """A dry run's hits, as the analyst reads them: what would come and go."""
+        self.add(plan.changes())
+        room = MAX_PLANNED - len(self.planned)
+        planned = [
+            *(PlannedHit("add", m.watchlist, plan.article_id, None, m.term, m.matched_text)
+              for m in plan.added),
+            *(PlannedHit("remove", h.watchlist, plan.article_id, h.id, h.term, h.matched_text)
+              for h in plan.removed),
+            *(PlannedHit("keep", h.watchlist, plan.article_id, h.id, h.term, h.matched_text)
+              for h in plan.kept_triaged),
+        ]  # fmt: skip
+        self.planned.extend(planned[: max(room, 0)])
 
     def add(self, changes: dict[str, HitChange]) -> None:
         for name, change in changes.items():
@@ -227,10 +271,22 @@ def _apply(
     tally: _Tally,
     calendar: EventCalendar,
 ) -> None:
-    """Write one chunk's changes in one transaction."""
+    """Write one chunk's changes in one transaction (a dry run: plan them, write nothing)."""
     now = utc_now()
-    with store.transaction():
+    with nullcontext() if tally.dry_run else store.transaction():
         for (row, _), result in zip(rows, results, strict=True):
+            if tally.dry_run:
+                matches = result.matches
+                if calendar:
+                    matches, _ = calendar.apply(
+                        matches,
+                        market=row.market,
+                        found_at=row.fetched_at or now,
+                        published_at=row.published_at,
+                    )
+                tally.plan(store.plan_hits(row.article_id, matches, scope=scope))
+                tally.articles += 1
+                continue
             if result.vector is not None:
                 store.save_vector(row.article_id, result.vector)
             if result.tone is not None:

@@ -19,7 +19,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from adwatch.errors import UsageError
@@ -1007,37 +1007,10 @@ class Store(ABC):
         `rematch` both come here, so both treat hits alike. Returns what changed per
         watchlist.
         """
-        names = sorted(scope) if scope is not None else None
-        where = "article_id = ?"
-        params: list[Any] = [article_id]
-        if names is not None:
-            where += f" AND watchlist IN ({marks(len(names))})"
-            params += names
-        stored = {
-            (row[1], row[2], row[3]): (row[0], row[4] != "new" or bool(row[5]))
-            for row in self._fetch(
-                f"SELECT id, watchlist, term, start, status, note FROM hits WHERE {where}", params
-            )
-        }
-        current = {(m.watchlist, m.term, m.start): m for m in matches}
-        changes: dict[str, HitChange] = {}
-
-        def change(watchlist: str) -> HitChange:
-            return changes.setdefault(watchlist, HitChange())
-
-        stale = []
-        for key, (hit_id, triaged) in stored.items():
-            if key in current:
-                continue
-            if triaged:
-                change(key[0]).kept_triaged += 1
-            else:
-                stale.append(hit_id)
-                change(key[0]).removed += 1
-        for chunk in chunks(stale):
+        plan = self.plan_hits(article_id, matches, scope=scope)
+        for chunk in chunks([hit.id for hit in plan.removed]):
             self._execute(f"DELETE FROM hits WHERE id IN ({marks(len(chunk))})", chunk)
-        again = [(stored[key][0], match) for key, match in current.items() if key in stored]
-        if again:
+        if plan.again:
             self._execute_many(
                 """UPDATE hits SET category = ?, severity = ?, matched_text = ?, "end" = ?,
                    snippet = ?, score = ?, event = ? WHERE id = ? AND (category != ?
@@ -1048,14 +1021,41 @@ class Store(ABC):
                     (m.category, m.severity, m.matched_text, m.end, m.snippet, m.score, m.event,
                      hit_id, m.category, m.severity, m.matched_text, m.end, m.snippet, m.score,
                      m.event)
-                    for hit_id, m in again
+                    for hit_id, m in plan.again
                 ],
             )  # fmt: skip
-        new = [m for key, m in current.items() if key not in stored]
-        self._insert_hits(article_id, new, market, language, source, found_at)
-        for match in new:
-            change(match.watchlist).added += 1
-        return changes
+        self._insert_hits(article_id, plan.added, market, language, source, found_at)
+        return plan.changes()
+
+    def plan_hits(
+        self, article_id: int, matches: Sequence[Match], *, scope: Iterable[str] | None = None
+    ) -> HitPlan:
+        """What `replace_hits` would do with `matches`, without doing it (`rematch --dry-run`)."""
+        names = sorted(scope) if scope is not None else None
+        where = "article_id = ?"
+        params: list[Any] = [article_id]
+        if names is not None:
+            where += f" AND watchlist IN ({marks(len(names))})"
+            params += names
+        stored = {
+            (row[1], row[2], row[3]): (
+                StoredHit(row[0], row[1], row[2], row[6], row[3]),
+                row[4] != "new" or bool(row[5]),
+            )
+            for row in self._fetch(
+                "SELECT id, watchlist, term, start, status, note, matched_text FROM hits "
+                f"WHERE {where}",
+                params,
+            )
+        }
+        current = {(m.watchlist, m.term, m.start): m for m in matches}
+        plan = HitPlan(article_id)
+        for key, (hit, triaged) in stored.items():
+            if key not in current:
+                (plan.kept_triaged if triaged else plan.removed).append(hit)
+        plan.again = [(stored[key][0].id, match) for key, match in current.items() if key in stored]
+        plan.added = [match for key, match in current.items() if key not in stored]
+        return plan
 
     def _insert_hits(
         self,
@@ -1828,6 +1828,38 @@ RUN_KEYS = (
     "started_at", "finished_at", "status", "sources_ok", "sources_failed", "articles_new",
     "hits_new",
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StoredHit:
+    """A stored hit as a plan of changes names it."""
+
+    id: int
+    watchlist: str
+    term: str
+    matched_text: str
+    start: int
+
+
+@dataclass
+class HitPlan:
+    """What bringing one article's hits up to date changes (`Store.plan_hits`)."""
+
+    article_id: int
+    added: list[Match] = field(default_factory=list)
+    removed: list[StoredHit] = field(default_factory=list)  # untriaged, no longer matching
+    kept_triaged: list[StoredHit] = field(default_factory=list)  # triaged: kept all the same
+    again: list[tuple[int, Match]] = field(default_factory=list)  # found again: updated
+
+    def changes(self) -> dict[str, HitChange]:
+        changes: dict[str, HitChange] = {}
+        for match in self.added:
+            changes.setdefault(match.watchlist, HitChange()).added += 1
+        for hit in self.removed:
+            changes.setdefault(hit.watchlist, HitChange()).removed += 1
+        for hit in self.kept_triaged:
+            changes.setdefault(hit.watchlist, HitChange()).kept_triaged += 1
+        return changes
 
 
 @dataclass(frozen=True)
