@@ -59,10 +59,10 @@ def test_examples_pass_with_the_scans_boundaries_in_each_script(tmp_path: Path) 
     config = load_config(write(tmp_path))
     results = run_examples(config.watchlists)
     assert len(results) == 7 and all(r.passed for r in results), [
-        (r.example.field, r.hits) for r in results if not r.passed
+        (r.example.label, r.hits) for r in results if not r.passed
     ]
     # The Thai look-alike: โฆษณา inside other text is no hit of "โฆษณาหลอกลวง".
-    thai_lookalike = next(r for r in results if r.example.field.endswith("no_match[0]"))
+    thai_lookalike = next(r for r in results if r.example.label.endswith("no_match[0]"))
     assert thai_lookalike.language == "th" and not thai_lookalike.hits
     # The query watchlist limited to TH is asked in TH.
     assert {r.watchlist for r in results} == {"scam-ads", "th-gambling"}
@@ -138,7 +138,7 @@ def test_the_shipped_watchlists_pass_their_examples_in_four_languages() -> None:
     config = load_config(shipped)
     results = run_examples(config.watchlists)
     assert results and all(r.passed for r in results), [
-        r.example.field for r in results if not r.passed
+        r.example.label for r in results if not r.passed
     ]
     languages = {r.language for r in results}
     assert {"th", "vi", "my", "en"} <= languages

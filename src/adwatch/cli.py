@@ -529,7 +529,7 @@ def rules_test(
 def _describe_example(path: Path, result: Any) -> str:
     example = result.example
     text = example.text if len(example.text) <= 80 else example.text[:79] + "…"
-    where = f"{path}:{example.line}: {example.field}"
+    where = f"{path}:{example.line}: {example.label}"
     if result.passed:
         outcome = "ok"
     elif result.should_match:
@@ -1035,6 +1035,139 @@ def story(
         return
     render = _render()
     render.stdout_console().print(render.render_story_detail(detail))
+
+
+@app.command()
+def evidence(
+    ctx: typer.Context,
+    item_id: Annotated[
+        int, typer.Argument(min=1, max=MAX_ID, help="Article id (or hit id, story id).")
+    ],
+    output: Annotated[
+        str,
+        typer.Option("--output", "-o", help="The WARC file to write (name it .warc.gz)."),
+    ],
+    hit: Annotated[bool, typer.Option("--hit", help="ITEM_ID is a hit id: its article.")] = False,
+    story: Annotated[
+        bool, typer.Option("--story", help="ITEM_ID is a story id: all its articles.")
+    ] = False,
+) -> None:
+    """Write the pages kept as served of an article (or a hit's article, or a story's
+    articles) as one standalone WARC file, each page checked against its SHA-256."""
+    from adwatch.config import load_config
+    from adwatch.evidence import write_evidence
+    from adwatch.store import evidence_folder
+
+    if hit and story:
+        _fail("--hit and --story: give at most one", 2)
+    state = _state(ctx)
+    config = load_config(state.config, db=state.db)
+    with _query_store(ctx) as store:
+        if story:
+            article_ids = [a.id for a in store.story_articles(item_id)]
+            if not article_ids:
+                _fail(f"no story {item_id}", 2)
+        elif hit:
+            record = store.hit_record(item_id)
+            if record is None:
+                _fail(f"no hit {item_id}", 2)
+            article_ids = [record.hit.article_id]
+        else:
+            article_ids = [item_id]
+        written = write_evidence(
+            store, evidence_folder(config.store, config.evidence), article_ids, output
+        )
+    message = f"wrote {clean(output)}: {written.pages} page{'s' if written.pages != 1 else ''}"
+    if written.missing:
+        message += f"; no page kept for article {', '.join(map(str, written.missing))}"
+    stderr_console().print(f"adwatch: {message}", markup=False)
+
+
+@app.command()
+def pivot(
+    ctx: typer.Context,
+    value: Annotated[
+        str,
+        typer.Argument(
+            help="A phone (local or +66...), @lineid, a t.me / wa.me / line.me link, a URL or "
+            "domain (defanged too), a wallet or an e-mail."
+        ),
+    ],
+    market: Annotated[
+        str | None,
+        typer.Option("--market", "-m", help="Read a local phone number as this market's."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    limit: LimitOpt = 200,
+) -> None:
+    """List every article (and its story) that mentions an indicator, newest first."""
+    from adwatch.indicators import parse_pivot
+
+    fmt = _choice(fmt, ("table", "json"), "--format")
+    try:
+        pairs = parse_pivot(value, default_region=market.upper() if market else None)
+    except ValueError as exc:
+        _fail(f"pivot: {clean(str(exc))}", 2)
+    with _query_store(ctx) as store:
+        found = store.pivot(pairs, limit=limit)
+    if fmt == "json":
+        typer.echo(_json([row.as_dict() for row in found], indent=2))
+        return
+    looked_for = ", ".join(f"{kind} {val}" for kind, val in pairs)
+    console = _render().stdout_console()
+    console.print(clean(f"looked for {looked_for}"), markup=False, style="dim", soft_wrap=True)
+    _print_table(
+        lambda width: _render().render_pivot(found, width=width),
+        len(found),
+        limit,
+        "articles",
+    )
+
+
+@app.command()
+def indicators(
+    ctx: typer.Context,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kind",
+            "-k",
+            help="phone, line_id, telegram, whatsapp, wallet, domain or email (repeatable).",
+        ),
+    ] = None,
+    market: MarketOpt = None,
+    since: SinceOpt = None,
+    min_articles: Annotated[
+        int,
+        typer.Option("--min-articles", min=1, max=MAX_LIMIT, help="Seen in at least N articles."),
+    ] = 2,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    limit: LimitOpt = 50,
+) -> None:
+    """List indicator values (phones, LINE ids, wallets, domains ...) seen in several
+    articles, newest first: the thread between incidents."""
+    from adwatch.indicators import KINDS
+
+    fmt = _choice(fmt, ("table", "json"), "--format")
+    kinds = tuple(_choice(k.strip().lower(), tuple(KINDS), "--kind") for k in kind or ())
+    filters = _filters(since=since, market=market)
+    with _query_store(ctx, filters) as store:
+        found = store.indicator_summaries(
+            kinds=kinds,
+            markets=filters.markets,
+            since=filters.since,
+            min_articles=min_articles,
+            limit=limit,
+        )
+    if fmt == "json":
+        typer.echo(_json([row.as_dict() for row in found], indent=2))
+        return
+    _print_table(
+        lambda width: _render().render_indicators(found, width=width),
+        len(found),
+        limit,
+        "indicators",
+    )
 
 
 @app.command()

@@ -29,6 +29,7 @@ from adwatch.models import (
     EmailTarget,
     EmbeddingSettings,
     Event,
+    EvidenceSettings,
     Example,
     Examples,
     FetchSettings,
@@ -91,6 +92,7 @@ class Config:
     stories: StorySettings = field(default_factory=StorySettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     events: tuple[Event, ...] = ()
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     # Loaded, but probably not what was meant: "file:line: field: what" each.
     warnings: tuple[str, ...] = ()
 
@@ -780,7 +782,7 @@ def _check_query(where: _Where, node: yaml.Node, field_name: str, query: str) ->
 
 _TOP_KEYS = {
     "version", "store", "fetch", "markets", "sources", "watchlists", "embeddings", "semantic",
-    "stories", "alerts", "events",
+    "stories", "alerts", "events", "evidence",
 }  # fmt: skip
 
 
@@ -857,6 +859,11 @@ def parse_config(text: str, path: Path) -> Config:
     events = (
         _parse_events(where, fields["events"], markets, watchlists) if "events" in fields else ()
     )
+    evidence = (
+        _parse_evidence(where, fields["evidence"], path)
+        if "evidence" in fields
+        else EvidenceSettings()
+    )
     store = _store_location(where, fields.get("store"), store_name, path)
     return Config(
         path=path,
@@ -869,6 +876,7 @@ def parse_config(text: str, path: Path) -> Config:
         stories=stories,
         alerts=alerts or AlertSettings(),
         events=events,
+        evidence=evidence,
         warnings=tuple(where.warnings),
     )
 
@@ -1026,6 +1034,44 @@ def _read_template(where: _Where, node: yaml.Node, config_path: Path) -> str:
     except ConfigError as exc:
         raise where.error(node, "alerts.template", f"{name}: {exc.detail}") from None
     return text
+
+
+EVIDENCE_FILE_RANGE = (1_000_000, 10_000_000_000)  # bytes of one WARC file before the next
+RETENTION_RANGE = (1, 36_500)  # days
+
+
+def _parse_evidence(where: _Where, node: yaml.Node, config_path: Path) -> EvidenceSettings:
+    """`evidence:`: pages kept as served in WARC files (docs/evidence.md)."""
+    fields = _mapping(where, node, "evidence")
+    _check_keys(
+        where, fields, {"enabled", "max_file_bytes", "retention_days", "folder"}, "evidence"
+    )
+    settings = EvidenceSettings()
+    if "enabled" in fields:
+        settings = replace(settings, enabled=_bool(where, fields["enabled"], "evidence.enabled"))
+    if "max_file_bytes" in fields:
+        settings = replace(
+            settings,
+            max_file_bytes=_int(
+                where,
+                fields["max_file_bytes"],
+                "evidence.max_file_bytes",
+                bounds=EVIDENCE_FILE_RANGE,
+            ),
+        )
+    if "retention_days" in fields:
+        settings = replace(
+            settings,
+            retention_days=_int(
+                where, fields["retention_days"], "evidence.retention_days", bounds=RETENTION_RANGE
+            ),
+        )
+    if "folder" in fields:
+        folder = Path(_str(where, fields["folder"], "evidence.folder")).expanduser()
+        settings = replace(
+            settings, folder=folder if folder.is_absolute() else config_path.parent / folder
+        )
+    return settings
 
 
 _EVENT_KEYS = {"name", "market", "start", "end", "raise", "watchlists"}

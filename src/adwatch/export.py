@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, BinaryIO, TextIO
 
 from adwatch.errors import AdwatchError, UsageError
 from adwatch.files import PRIVATE_MODE, open_private_temp
@@ -150,6 +150,29 @@ def open_output(output: str | Path | None) -> Iterator[TextIO]:
         yield out
 
 
+@contextmanager
+def open_binary_output(output: str | Path) -> Iterator[BinaryIO]:
+    """A byte stream to `output` (a path, or "-" for stdout when it is not a terminal),
+    written as `open_output` writes text: atomically over a file, through a device."""
+    if str(output) == "-":
+        if sys.stdout.isatty():
+            raise UsageError("refusing to write binary data to a terminal", field="output")
+        sys.stdout.flush()
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    path = Path(output)
+    how = _how_to_write(path)
+    if how == "atomic":
+        writer = atomic_write(path, binary=True)
+    elif how == "link":
+        writer = _write_through(path, os.O_CREAT | os.O_TRUNC, binary=True)
+    else:
+        writer = _write_through(path, 0, binary=True)
+    with writer as out:
+        yield out
+
+
 def _how_to_write(path: Path) -> str:
     """How to write what is at `path`: `atomic`, `link` or `through`; raise when it must not be."""
     try:
@@ -185,7 +208,7 @@ def _refuse_unwritable_kind(path: Path, mode: int) -> None:
 
 
 @contextmanager
-def atomic_write(path: Path) -> Iterator[TextIO]:
+def atomic_write(path: Path, *, binary: bool = False) -> Iterator[Any]:
     """Write to a private temporary file next to `path`, renamed onto `path` only on success.
 
     A new file gets PRIVATE_MODE narrowed by the umask; a file replaced keeps its permissions.
@@ -199,7 +222,7 @@ def atomic_write(path: Path) -> Iterator[TextIO]:
     except OSError as exc:
         raise _cannot_write(path, exc) from exc
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with _fdopen(fd, binary) as handle:
             yield handle
             handle.flush()
             if old_mode is not None:
@@ -229,7 +252,7 @@ def _regular_file_mode(path: Path) -> int | None:
 
 
 @contextmanager
-def _write_through(path: Path, flags: int) -> Iterator[TextIO]:
+def _write_through(path: Path, flags: int, *, binary: bool = False) -> Iterator[Any]:
     """Write into what is at `path` (a device, a FIFO, a link's target) without replacing it."""
     try:
         # A FIFO blocks here until a reader opens it, as with the shell's `>`.
@@ -237,13 +260,17 @@ def _write_through(path: Path, flags: int) -> Iterator[TextIO]:
     except OSError as exc:
         raise _cannot_write(path, exc) from exc
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with _fdopen(fd, binary) as handle:
             yield handle
             handle.flush()
     except BrokenPipeError:
         raise  # the reader went away: the CLI stops quietly, as for stdout
     except OSError as exc:
         raise _cannot_write(path, exc) from exc
+
+
+def _fdopen(fd: int, binary: bool) -> IO[Any]:
+    return os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
 def _cannot_write(path: Path, exc: OSError) -> AdwatchError:

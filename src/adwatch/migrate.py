@@ -25,7 +25,7 @@ from adwatch.store import Store
 TABLES = (
     "sources", "stories", "articles", "hits", "hit_totals", "runs", "triage_log",
     "article_vectors", "description_vectors", "semantic_background", "article_fingerprints",
-    "robots", "alerts", "deliveries",
+    "robots", "alerts", "deliveries", "indicators",
 )  # fmt: skip
 # Per table with ids: the columns that say which row an id is.
 IDENTITY = {
@@ -34,6 +34,7 @@ IDENTITY = {
     "hits": ("id", "article_id", "watchlist", "term", "start"),
     "runs": ("id", "started_at"),
     "triage_log": ("id", "hit_id", "at"),
+    "indicators": ("id", "article_id", "kind", "value", "start"),
 }
 BATCH = 1000  # rows written per statement batch: memory stays flat
 

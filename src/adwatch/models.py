@@ -7,6 +7,7 @@ fetch ──► FetchResult ──feeds──► FeedEntry ──extract──�
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from adwatch import PROJECT_URL, __version__
@@ -263,12 +264,72 @@ class DeliveryState:
 
 
 @dataclass(frozen=True)
+class EvidenceSettings:
+    """feeds.yaml `evidence:` (docs/evidence.md). `folder` None: `<store file>-evidence`
+    beside a SQLite store, and no evidence for a PostgreSQL store."""
+
+    enabled: bool = True
+    max_file_bytes: int = 100_000_000  # a file is closed, and the next started, past this
+    retention_days: int | None = None  # whole files older than this are deleted; None: kept
+    folder: Path | None = None
+
+
+@dataclass(frozen=True)
+class EvidenceRef:
+    """Where an article's page is kept as served (docs/evidence.md)."""
+
+    warc_file: str  # relative to the store's evidence folder
+    warc_offset: int
+    sha256: str  # of the response body as kept
+
+
+@dataclass(frozen=True)
+class PivotRow:
+    """An article that mentions an indicator (`adwatch pivot`)."""
+
+    article_id: int
+    url: str
+    title: str
+    source: str
+    market: str
+    language: str | None
+    published_at: str | None
+    fetched_at: str
+    story_id: int | None
+    kind: str
+    value: str
+    raw: str
+    start: int
+    end: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class IndicatorSummary:
+    """One indicator value across the store (`adwatch indicators`)."""
+
+    kind: str
+    value: str
+    articles: int
+    sources: int
+    stories: int
+    first_seen: str
+    last_seen: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Example:
     """One text a watchlist must (or must not) match: feeds.yaml `examples:`."""
 
     text: str
-    line: int  # in feeds.yaml, for the failure's line
-    field: str  # "watchlists[scam-ads].examples.match[2]"
+    # Where it is written, not what it is: a watchlist copied elsewhere is the same.
+    line: int = field(compare=False)  # in feeds.yaml, for the failure's line
+    label: str = field(default="", compare=False)  # "watchlists[scam-ads].examples.match[2]"
 
 
 @dataclass(frozen=True)

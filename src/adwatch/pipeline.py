@@ -38,6 +38,7 @@ from adwatch.errors import (
 from adwatch.models import (
     Article,
     ArticleVector,
+    EvidenceRef,
     FeedEntry,
     FetchResult,
     Match,
@@ -50,13 +51,14 @@ from adwatch.models import (
     StoryFingerprint,
     Watchlist,
 )
-from adwatch.store import Store, open_store
+from adwatch.store import Store, evidence_folder, open_store
 from adwatch.text.dates import iso_utc, utc_now
 from adwatch.workers import Batcher, LazyPool
 
 if TYPE_CHECKING:
     from adwatch.alerting import TargetReport
     from adwatch.alerts.events import EventCalendar
+    from adwatch.evidence import EvidenceWriter
     from adwatch.models import Alert
     from adwatch.semantic.stage import SemanticSettings
     from adwatch.storying import StoryAssigner
@@ -218,6 +220,8 @@ class ArticleJob:
     page: FetchResult | None  # None when the page was not fetched
     page_error: str | None
     fetched_at: str
+    # The request headers sent for the page, when the page is to be kept as served.
+    keep_page: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -229,6 +233,8 @@ class PreparedArticle:
     hit_totals: dict[str, int] = field(default_factory=dict)  # watchlists over the cap
     vector: ArticleVector | None = None  # the lead's embedding, when the scan embeds
     fingerprint: StoryFingerprint | None = None  # for stories (docs/stories.md)
+    indicators: list[Any] = field(default_factory=list)  # phones, LINE ids, wallets ...
+    page_record: Any = None  # the page's WARC records (adwatch.evidence.PreparedPage)
 
 
 def compose_text(title: str, body: str) -> str:
@@ -246,6 +252,7 @@ def compose_text(title: str, body: str) -> str:
 def prepare_article(job: ArticleJob) -> PreparedArticle:
     """Extract, convert Zawgyi, detect language and match one article (runs in a worker)."""
     from adwatch.extract import extract_page, fallback_page
+    from adwatch.indicators import extract_indicators
     from adwatch.storying import fingerprint as story_fingerprint
     from adwatch.text.language import detect_language
     from adwatch.text.untrusted import strip_unsafe
@@ -305,6 +312,13 @@ def prepare_article(job: ArticleJob) -> PreparedArticle:
         else:
             matches = sorted([*matches, *semantic_matches], key=lambda m: (m.start, m.watchlist))
             article = replace(article, tone=tone)
+    page_record = None
+    if job.keep_page is not None and job.page is not None and not page_failed:
+        from adwatch.evidence import prepare_page
+
+        page_record = prepare_page(
+            job.page, request_headers=job.keep_page, fetched_at=job.fetched_at
+        )
     return PreparedArticle(
         article,
         matches,
@@ -313,6 +327,8 @@ def prepare_article(job: ArticleJob) -> PreparedArticle:
         hit_totals=found.capped(),
         vector=vector,
         fingerprint=story_fingerprint(text),
+        indicators=extract_indicators(text, market=job.market, language=language),
+        page_record=page_record,
     )
 
 
@@ -400,6 +416,19 @@ class _Scan:
         self.counts = RunCounts()
         self.scanner = f"{socket.gethostname()}:{os.getpid()}"
         self.calendar: EventCalendar | None = None
+        # Pages kept as served (docs/evidence.md): the folder, its writer (made on the
+        # writer thread at the first page), and the request headers a record shows.
+        self.evidence_folder = evidence_folder(config.store, config.evidence)
+        self.evidence: EvidenceWriter | None = None
+        self.keep_page: dict[str, str] | None = None
+        if self.evidence_folder is not None:
+            from adwatch.fetch import ACCEPT_ENCODING
+
+            self.keep_page = {
+                "User-Agent": config.fetch.user_agent,
+                "Accept": PAGE_ACCEPT,
+                "Accept-Encoding": ACCEPT_ENCODING,
+            }
         if config.events:
             from adwatch.alerts.events import EventCalendar
 
@@ -440,6 +469,8 @@ class _Scan:
                 await self._db(self._place_leftovers)
                 return outcomes
         finally:
+            # Even on Ctrl-C: what was appended is synced, and the file is readable.
+            await self._db(self._close_evidence)
             self.writer.shutdown(wait=True)
 
     async def _kept_robots(self) -> list[RobotsFile]:
@@ -578,6 +609,7 @@ class _Scan:
             page=page,
             page_error=page_error,
             fetched_at=utc_now(),
+            keep_page=self.keep_page,
         )
         prepared: PreparedArticle = await self._cpu(prepare_article, job)
         retry = None
@@ -618,6 +650,8 @@ class _Scan:
         saved = self.store.save_article(
             article,
             matches,
+            indicators=prepared.indicators,
+            evidence=self._keep(prepared),
             totals=totals,
             page_retry=retry,
             vector=prepared.vector,
@@ -628,6 +662,33 @@ class _Scan:
         if linkable is not None and saved.story_id is not None:
             self._assigner().remember(replace(linkable, key=saved.article_id), saved.story_id)
         return saved
+
+    def _keep(self, prepared: PreparedArticle) -> EvidenceRef | None:
+        """Append the page's records to the scan's WARC file, unless the page kept for this
+        article is the same (on the writer thread, before the article is stored)."""
+        record = prepared.page_record
+        if record is None or self.evidence_folder is None:
+            return None
+        if self.store.kept_sha256(prepared.article.url) == record.sha256:
+            return None
+        if self.evidence is None:
+            from adwatch.evidence import EvidenceWriter
+
+            self.evidence = EvidenceWriter(self.evidence_folder, self.config.evidence)
+        kept: EvidenceRef = self.evidence.append(record)
+        return kept
+
+    def _close_evidence(self) -> None:
+        """Sync the scan's WARC file, and delete whole files retention no longer keeps."""
+        if self.evidence is not None:
+            self.evidence.close()
+        days = self.config.evidence.retention_days
+        if self.evidence_folder is not None and days is not None:
+            from adwatch.evidence import prune
+
+            deleted = prune(self.evidence_folder, retention_days=days)
+            if deleted:
+                self.store.forget_evidence(deleted)
 
     def _assigner(self) -> StoryAssigner:
         """The scan's story index: the stored stories of the last weeks, read once."""

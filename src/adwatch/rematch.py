@@ -193,6 +193,7 @@ class _Rematched:
     matches: list[Match]
     vector: ArticleVector | None = None  # embedded again (none stored, or another model)
     tone: float | None = None
+    indicators: list[Any] | None = None  # found again: the extractor may have improved
 
 
 _worker_matcher: Matcher | None = None
@@ -213,12 +214,15 @@ def _init_worker(watchlists: Sequence[Watchlist], semantic: Any = None) -> None:
 def _match_in_worker(rows: list[tuple[StoredText, ArticleVector | None]]) -> list[_Rematched]:
     if _worker_matcher is None:
         raise RuntimeError("the rematch worker was started without its matcher")
+    from adwatch.indicators import extract_indicators
+
     done = []
     for row, stored in rows:
         # The same per-watchlist cap as the scan, so a rematch gives the scan's hits.
         found = _worker_matcher.match_article(row.text, market=row.market, language=row.language)
+        indicators = extract_indicators(row.text, market=row.market, language=row.language)
         if _worker_semantic is None:
-            done.append(_Rematched(found, found.matches))
+            done.append(_Rematched(found, found.matches, indicators=indicators))
             continue
         vector, semantic, tone = _worker_semantic.apply(
             row.text,
@@ -233,6 +237,7 @@ def _match_in_worker(rows: list[tuple[StoredText, ArticleVector | None]]) -> lis
                 [*found.matches, *semantic],
                 vector=None if vector == stored else vector,
                 tone=tone,
+                indicators=indicators,
             )
         )
     return done
@@ -291,6 +296,8 @@ def _apply(
                 store.save_vector(row.article_id, result.vector)
             if result.tone is not None:
                 store.set_tone(row.article_id, result.tone)
+            if result.indicators is not None and scope is None:
+                store.replace_indicators(row.article_id, result.indicators)
             matches, totals = result.matches, result.found.capped()
             if calendar:
                 matches, dropped = calendar.apply(

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     # Types only: importing query (and the store behind it) here would slow every
     # command, `scan --quiet` from cron included.
     from adwatch.alerting import RiskTest
-    from adwatch.models import DeliveryState, StorySummary
+    from adwatch.models import DeliveryState, IndicatorSummary, PivotRow, StorySummary
     from adwatch.query import (
         ArticleHits,
         Context,
@@ -999,3 +999,66 @@ def describe_delivery_state(state: DeliveryState) -> str:
     if state.last_error and (state.pending or state.failed):
         line += f" (last error: {state.last_error})"
     return clean(line)
+
+
+# --- pivots -------------------------------------------------------------------------------
+
+
+def render_pivot(rows: Sequence[PivotRow], *, width: int | None = None) -> Layout:
+    """One line per mention: the article, its story, what it wrote."""
+    return Layout(lambda w: _pivot_lines(rows, w), width=width)
+
+
+def _pivot_lines(rows: Sequence[PivotRow], width: int) -> list[Text]:
+    columns = [
+        Column("article", "right"),
+        Column("story", "right", drop=3),
+        Column("fetched"),
+        Column("mkt", drop=4),
+        Column("source", drop=2),
+        Column("written", ratio=1, min_width=8),
+        Column("title", ratio=3, min_width=12),
+    ]
+    table_rows: list[Row] = [
+        [
+            str(row.article_id),
+            str(row.story_id) if row.story_id is not None else "-",
+            _day(row.fetched_at),
+            safe_text(row.market),
+            safe_text(row.source),
+            safe_text(row.raw),
+            safe_text(row.title, "bold"),
+        ]
+        for row in rows
+    ]
+    return layout_table(columns, table_rows, width)
+
+
+def render_indicators(rows: Sequence[IndicatorSummary], *, width: int | None = None) -> Layout:
+    """One line per indicator value: how widely it was seen."""
+    return Layout(lambda w: _indicator_lines(rows, w), width=width)
+
+
+def _indicator_lines(rows: Sequence[IndicatorSummary], width: int) -> list[Text]:
+    columns = [
+        Column("kind"),
+        Column("value", ratio=2, min_width=10),
+        Column("articles", "right"),
+        Column("sources", "right", drop=2),
+        Column("stories", "right", drop=1),
+        Column("first seen", drop=3),
+        Column("last seen"),
+    ]
+    table_rows: list[Row] = [
+        [
+            safe_text(row.kind),
+            safe_text(row.value, "bold"),
+            str(row.articles),
+            str(row.sources),
+            str(row.stories),
+            _day(row.first_seen),
+            _day(row.last_seen),
+        ]
+        for row in rows
+    ]
+    return layout_table(columns, table_rows, width)

@@ -14,11 +14,14 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from adwatch.errors import ConfigError
+from adwatch.models import EvidenceSettings
 from adwatch.store.base import TRIAGE_STATUSES, Store
 
 __all__ = [
+    "EVIDENCE_SUFFIX",
     "SCHEMES",
     "TRIAGE_STATUSES",
+    "evidence_folder",
     "SQLiteStore",
     "Store",
     "is_url",
@@ -63,6 +66,21 @@ def sqlite_path(location: str | Path) -> Path | None:
         f"unknown store location {text!r} (a path, sqlite:///path or postgresql://…)",
         field="store",
     )
+
+
+EVIDENCE_SUFFIX = "-evidence"  # adwatch.db -> adwatch.db-evidence, as SQLite's -wal sits beside it
+
+
+def evidence_folder(location: str | Path, settings: EvidenceSettings) -> Path | None:
+    """Where a store's pages are kept as served (docs/evidence.md): `settings.folder` when
+    set, else beside a SQLite file; None for a PostgreSQL store without a `folder`, or when
+    evidence is off."""
+    if not settings.enabled:
+        return None
+    if settings.folder is not None:
+        return settings.folder.expanduser()
+    path = sqlite_path(location)
+    return None if path is None else path.with_name(path.name + EVIDENCE_SUFFIX)
 
 
 def open_store(location: str | Path, *, create: bool = True) -> Store:

@@ -31,15 +31,18 @@ from adwatch.models import (
     ArticleRow,
     ArticleVector,
     DeliveryState,
+    EvidenceRef,
     FailedSource,
     Filters,
     Hit,
     HitAlert,
     HitChange,
     HitRecord,
+    IndicatorSummary,
     Match,
     PageRetry,
     PendingDelivery,
+    PivotRow,
     RetryCandidate,
     RobotsFile,
     SavedArticle,
@@ -148,6 +151,32 @@ ALERT_TABLES = (
     # The spike test counts articles per day by when they were fetched.
     "CREATE INDEX articles_fetched_at ON articles(fetched_at)",
 )
+
+
+# Evidence and indicators (design.md section 12, docs/evidence.md, docs/indicators.md), for
+# both engines: {key} is the type of a new row's id, {id} of a reference.
+_EVIDENCE_TABLES = (
+    "ALTER TABLE articles ADD COLUMN warc_file TEXT",
+    "ALTER TABLE articles ADD COLUMN warc_offset {id}",
+    "ALTER TABLE articles ADD COLUMN sha256 TEXT",
+    """CREATE TABLE indicators (
+        id {key} PRIMARY KEY,
+        article_id {id} NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        start INTEGER NOT NULL,
+        "end" INTEGER NOT NULL,
+        UNIQUE (article_id, kind, value, start)
+    )""",
+    "CREATE INDEX indicators_value ON indicators(kind, value)",
+    "CREATE INDEX indicators_article ON indicators(article_id)",
+)
+
+
+def evidence_tables(key_type: str, id_type: str) -> list[str]:
+    """The evidence columns and the indicators table in an engine's types."""
+    return [sql.format(key=key_type, id=id_type) for sql in _EVIDENCE_TABLES]
 
 
 # Stories (design.md section 9), for both engines: {key} is the type of a new row's id.
@@ -389,6 +418,8 @@ class Store(ABC):
         fingerprint: StoryFingerprint | None = None,
         place_story: bool = False,
         story_id: int | None = None,
+        indicators: Sequence[Any] | None = None,
+        evidence: EvidenceRef | None = None,
     ) -> SavedArticle:
         """Store an article and its hits (and its lead's vector) in one transaction.
 
@@ -406,6 +437,10 @@ class Store(ABC):
             article.extractor, article.entry_id, int(article.zawgyi), article.author,
             article.tone,
         ]  # fmt: skip
+        columns = list(_ARTICLE_COLUMNS)
+        if evidence is not None:  # where the page is kept as served (docs/evidence.md)
+            columns += ["warc_file", "warc_offset", "sha256"]
+            values += [evidence.warc_file, evidence.warc_offset, evidence.sha256]
         with self.transaction():
             existing = self.find_article(
                 url=article.url, source=article.source, entry_id=article.entry_id
@@ -418,7 +453,7 @@ class Store(ABC):
                 if place_story:
                     placed = story_id if story_id is not None else self._new_story(article)
                 inserted = self._fetch_one(
-                    f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}, story_id) "
+                    f"INSERT INTO articles ({', '.join(columns)}, story_id) "
                     f"VALUES ({marks(len(values) + 1)}) ON CONFLICT (url) DO NOTHING "
                     "RETURNING id",
                     [*values, placed],
@@ -447,7 +482,7 @@ class Store(ABC):
                     self._execute(
                         "DELETE FROM articles WHERE url = ? AND id != ?", [article.url, article_id]
                     )
-                assignments = ", ".join(f"{name} = ?" for name in _ARTICLE_COLUMNS)
+                assignments = ", ".join(f"{name} = ?" for name in columns)
                 self._execute(
                     f"UPDATE articles SET {assignments}, updated_at = ? WHERE id = ?",
                     [*values, now, article_id],
@@ -472,6 +507,10 @@ class Store(ABC):
                 self.save_vector(article_id, vector, replace=not created)
             if fingerprint is not None:  # the article's story is found at the scan's end
                 self.save_fingerprint(article_id, fingerprint, replace=not created)
+            if indicators is not None:
+                if not created:
+                    self._execute("DELETE FROM indicators WHERE article_id = ?", [article_id])
+                self._insert_indicators(article_id, indicators)
             if page_retry is not None or not created:
                 self._set_page_retry(article_id, page_retry)
         return SavedArticle(
@@ -1140,6 +1179,112 @@ class Store(ABC):
                     json.dumps(details, ensure_ascii=False), run_id,
                 ],
             )  # fmt: skip
+
+    # --- evidence and indicators (docs/evidence.md, docs/indicators.md) ----------------------
+
+    def replace_indicators(self, article_id: int, indicators: Sequence[Any]) -> None:
+        """An article's indicators (anything with kind, value, raw, start, end) now."""
+        with self.transaction():
+            self._execute("DELETE FROM indicators WHERE article_id = ?", [article_id])
+            self._insert_indicators(article_id, indicators)
+
+    def _insert_indicators(self, article_id: int, indicators: Sequence[Any]) -> None:
+        self._execute_many(
+            """INSERT INTO indicators (article_id, kind, value, raw, start, "end")
+               VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+            [(article_id, i.kind, i.value, i.raw, i.start, i.end) for i in indicators],
+        )
+
+    def set_evidence(self, article_id: int, evidence: EvidenceRef) -> None:
+        with self.transaction():
+            self._execute(
+                "UPDATE articles SET warc_file = ?, warc_offset = ?, sha256 = ? WHERE id = ?",
+                [evidence.warc_file, evidence.warc_offset, evidence.sha256, article_id],
+            )
+
+    def evidence_of(self, article_ids: Sequence[int]) -> dict[int, EvidenceRef]:
+        """Where each of these articles' pages is kept, for those kept."""
+        found: dict[int, EvidenceRef] = {}
+        for chunk in chunks(list(article_ids)):
+            for article_id, warc_file, offset, sha256 in self._fetch(
+                f"""SELECT id, warc_file, warc_offset, sha256 FROM articles
+                    WHERE id IN ({marks(len(chunk))}) AND warc_file IS NOT NULL""",
+                chunk,
+            ):
+                found[int(article_id)] = EvidenceRef(warc_file, int(offset), sha256)
+        return found
+
+    def forget_evidence(self, warc_files: Sequence[str]) -> int:
+        """Files retention deleted: their articles keep their SHA-256, not a place."""
+        forgotten = 0
+        with self.transaction():
+            for chunk in chunks(list(warc_files)):
+                forgotten += self._execute(
+                    "UPDATE articles SET warc_file = NULL, warc_offset = NULL "
+                    f"WHERE warc_file IN ({marks(len(chunk))})",
+                    chunk,
+                )
+        return forgotten
+
+    def kept_sha256(self, url: str) -> str | None:
+        """The SHA-256 of the page kept for the article at `url`: an unchanged page is not
+        kept twice."""
+        row = self._fetch_one("SELECT sha256 FROM articles WHERE url = ?", [url])
+        return row[0] if row else None
+
+    def pivot(self, pairs: Sequence[tuple[str, str]], *, limit: int | None) -> list[PivotRow]:
+        """Every mention of any (kind, value) of `pairs`, newest article first."""
+        if not pairs:
+            return []
+        condition = " OR ".join("(i.kind = ? AND i.value = ?)" for _ in pairs)
+        params: list[Any] = [part for pair in pairs for part in pair]
+        sql = (
+            "SELECT i.article_id, a.url, a.title, a.source, a.market, a.language, "
+            'a.published_at, a.fetched_at, a.story_id, i.kind, i.value, i.raw, i.start, i."end" '
+            f"FROM indicators i JOIN articles a ON a.id = i.article_id WHERE {condition} "
+            "ORDER BY a.fetched_at DESC, i.article_id DESC, i.start"
+        )
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [PivotRow(*row) for row in self._fetch(sql, params)]
+
+    def indicator_summaries(
+        self,
+        *,
+        kinds: Sequence[str] = (),
+        markets: Sequence[str] = (),
+        since: str | None = None,
+        min_articles: int = 2,
+        limit: int | None = None,
+    ) -> list[IndicatorSummary]:
+        """Indicator values seen in at least `min_articles` articles, newest first."""
+        conditions: list[str] = []
+        params: list[Any] = []
+        if kinds:
+            conditions.append(in_values("i.kind", kinds))
+            params += kinds
+        if markets:
+            conditions.append(in_values("a.market", markets))
+            params += markets
+        if since:
+            conditions.append("a.fetched_at >= ?")
+            params.append(since)
+        sql = (
+            "SELECT i.kind, i.value, COUNT(DISTINCT i.article_id), COUNT(DISTINCT a.source), "
+            "COUNT(DISTINCT a.story_id), MIN(a.fetched_at), MAX(a.fetched_at) "
+            f"FROM indicators i JOIN articles a ON a.id = i.article_id {where(conditions)} "
+            "GROUP BY i.kind, i.value HAVING COUNT(DISTINCT i.article_id) >= ? "
+            "ORDER BY MAX(a.fetched_at) DESC, COUNT(DISTINCT i.article_id) DESC, i.kind, i.value"
+        )
+        params.append(min_articles)
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [
+            IndicatorSummary(kind, value, int(n), int(sources), int(stories), first, last)
+            for kind, value, n, sources, stories, first, last in self._fetch(sql, params)
+        ]
 
     # --- early warning (docs/alerts.md) ------------------------------------------------------
 

@@ -28,6 +28,7 @@ from adwatch.store.base import (
     Condition,
     Store,
     build,
+    evidence_tables,
     semantic_tables,
     story_tables,
     where,
@@ -281,6 +282,13 @@ def _m007_stories(db: sqlite_utils.Database) -> None:
 def _m008_alerts(db: sqlite_utils.Database) -> None:
     """Schema version 8: alerts, their deliveries, hits' events (docs/alerts.md)."""
     for statement in ALERT_TABLES:
+        db.execute(statement)
+
+
+@migrations(name="m009_evidence_indicators")
+def _m009_evidence_indicators(db: sqlite_utils.Database) -> None:
+    """Schema version 9: pages kept as WARC, scam indicators (docs/evidence.md)."""
+    for statement in evidence_tables("INTEGER", "INTEGER"):
         db.execute(statement)
 
 
