@@ -118,6 +118,7 @@ def test_the_scan_stores_indicators_normalised_in_four_languages(
 ) -> None:
     _, location = scanned
     found = _by_value(location)
+
     def articles(kind: str, value: str) -> set[object]:
         return {row["article_id"] for row in found[(kind, value)]}
 
