@@ -23,10 +23,12 @@ from typer.testing import CliRunner
 
 from adwatch.cli import app
 from adwatch.errors import ConfigError, NoStoreYet, NotAStore, StoreError
+from adwatch.indicators import extract_indicators
 from adwatch.migrate import TABLES, migrate_store
 from adwatch.models import (
     Article,
     ArticleVector,
+    EvidenceRef,
     Filters,
     Match,
     RobotsFile,
@@ -578,6 +580,11 @@ def _fill_sqlite(path: Path) -> None:
         spike = SpikeAlert("scam-ads", "VN", "2026-11-25", 9, 1.5, 1e-5, "9 against 1.5", 25, 400)
         sqlite_store.record_alerts([spike], run_id=run, now="2026-11-25T09:00:00Z")
         sqlite_store.queue_deliveries([("team-webhook", spike.key)], now="2026-11-25T09:00:00Z")
+        found = extract_indicators("LINE: @rich.money99, โทร ๐๘๑-๒๓๔-๕๖๗๘", market="TH")
+        sqlite_store.replace_indicators(1, found)
+        sqlite_store.set_evidence(
+            1, EvidenceRef("adwatch-20261125-090000-1.warc.gz", 312, "ab" * 32)
+        )
         with sqlite_store.transaction():  # a gap in the ids, as deletions leave
             sqlite_store._execute("DELETE FROM articles WHERE id = 4")
 
@@ -611,6 +618,7 @@ def test_migrate_copies_every_row_with_its_id_and_a_second_run_adds_nothing(
         "robots": (1, 1),
         "alerts": (1, 1),
         "deliveries": (1, 1),
+        "indicators": (2, 2),
     }
     assert [(c.table, c.rows, c.copied, c.already_there) for c in second] == [
         (table, rows, 0, rows) for table, (rows, _) in counts.items()
