@@ -232,3 +232,18 @@ def test_evidence_of_an_article_without_a_kept_page_is_a_clear_error(
     result = runner.invoke(app, ["--config", str(config), "evidence", "1", "-o", str(out)])
     assert result.exit_code == 2 and "no page is kept for article 1" in result.stderr
     assert not out.exists()
+
+
+def test_the_report_shows_indicators_shared_across_stories(
+    scanned: tuple[Path, str], tmp_path: Path
+) -> None:
+    config, location = scanned
+    stories = {r["story_id"] for r in rows(location, "SELECT story_id FROM articles")}
+    assert len(stories) == 4  # four incidents, two of them behind one account
+    out = tmp_path / "report.html"
+    result = runner.invoke(app, ["--config", str(config), "report", "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    html = out.read_text(encoding="utf-8")
+    section = html.split("<h2>Indicators shared across stories</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "rich.money99" in section and "+66812345678" in section
+    assert "dautu-vang.vn" not in section  # named in one story only

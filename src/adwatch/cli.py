@@ -1141,6 +1141,12 @@ def indicators(
         int,
         typer.Option("--min-articles", min=1, max=MAX_LIMIT, help="Seen in at least N articles."),
     ] = 2,
+    min_stories: Annotated[
+        int,
+        typer.Option(
+            "--min-stories", min=1, max=MAX_LIMIT, help="Seen in at least N stories (incidents)."
+        ),
+    ] = 1,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
     limit: LimitOpt = 50,
 ) -> None:
@@ -1157,6 +1163,7 @@ def indicators(
             markets=filters.markets,
             since=filters.since,
             min_articles=min_articles,
+            min_stories=min_stories,
             limit=limit,
         )
     if fmt == "json":

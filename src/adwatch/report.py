@@ -17,7 +17,14 @@ from typing import Any
 
 from adwatch import __version__
 from adwatch.export import open_output
-from adwatch.models import SEVERITIES, Event, FailedSource, SpikeAlert, StorySummary
+from adwatch.models import (
+    SEVERITIES,
+    Event,
+    FailedSource,
+    IndicatorSummary,
+    SpikeAlert,
+    StorySummary,
+)
 from adwatch.query import (
     Context,
     Filters,
@@ -38,6 +45,7 @@ from adwatch.urls import is_http_url
 CHART_MIN_DAYS = 14  # a 24-hour digest still shows two weeks of context
 TOP_HITS = 25
 TOP_STORIES = 8  # the report leads with the period's widest stories
+TOP_SHARED = 20  # indicators shared across stories the report lists
 RISK_DAYS = 31  # emerging risks are tested on the period's last days, at most this many
 QUIET_DAYS = 30  # "started to fire": no hit in this many days before the period
 PALETTE = (
@@ -310,6 +318,8 @@ class ReportData:
     tone_days: int = CHART_MIN_DAYS
     events: list[EventSection] = field(default_factory=list)
     risks: list[SpikeAlert] = field(default_factory=list)  # emerging risks of the period
+    # Phones, LINE ids, wallets ... named in articles of two stories or more in the period.
+    shared_indicators: list[IndicatorSummary] = field(default_factory=list)
     version: str = __version__
 
     @property
@@ -406,6 +416,9 @@ def build_report(
         top_stories=[_top_story(store, story) for story in stories[:TOP_STORIES]],
         events=_event_sections(store, events, period, since_dt, until_dt),
         risks=_risks(store, filters, since_dt, until_dt),
+        shared_indicators=store.indicator_summaries(
+            markets=filters.markets, since=since, min_articles=2, min_stories=2, limit=TOP_SHARED
+        ),
     )
 
 

@@ -6,7 +6,7 @@ Each is read into the values `extract_indicators` stores, so a pivot finds every
 article whatever form each of them used. Where a form can mean several things, every
 reading is returned and the lookup unites them:
 
-- a phone number is also looked up as a WhatsApp number;
+- a phone number is also looked up as a WhatsApp number, and a WhatsApp link as a phone;
 - a local number with no region given is read in Thailand, Vietnam and Myanmar, each
   reading where it is valid;
 - "@shop88" or "shop88" may be a LINE ID or a Telegram handle;
@@ -80,11 +80,7 @@ def _as_phone(pasted: str, region: str | None) -> list[tuple[str, str]]:
         # "66812345678": a number pasted with its country code but no "+".
         if not digits.startswith("0"):
             candidates.append(parse_phone("+" + digits, "ZZ"))
-    readings = []
-    for number in candidates:
-        if number:
-            readings += [("phone", number), ("whatsapp", number)]
-    return readings
+    return [("phone", number) for number in candidates if number]
 
 
 def _as_email(pasted: str, region: str | None) -> list[tuple[str, str]]:
@@ -118,4 +114,12 @@ def _as_account(pasted: str, region: str | None) -> list[tuple[str, str]]:
 
 
 def _unique(readings: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return list(dict.fromkeys(readings))
+    """`readings` once each, a phone number also as a WhatsApp number and the reverse:
+    articles name the same number both ways."""
+    twins = {"phone": "whatsapp", "whatsapp": "phone"}
+    paired = []
+    for kind, value in readings:
+        paired.append((kind, value))
+        if kind in twins:
+            paired.append((twins[kind], value))
+    return list(dict.fromkeys(paired))

@@ -1256,9 +1256,11 @@ class Store(ABC):
         markets: Sequence[str] = (),
         since: str | None = None,
         min_articles: int = 2,
+        min_stories: int = 1,
         limit: int | None = None,
     ) -> list[IndicatorSummary]:
-        """Indicator values seen in at least `min_articles` articles, newest first."""
+        """Indicator values seen in at least `min_articles` articles (of at least
+        `min_stories` stories), newest first."""
         conditions: list[str] = []
         params: list[Any] = []
         if kinds:
@@ -1275,9 +1277,10 @@ class Store(ABC):
             "COUNT(DISTINCT a.story_id), MIN(a.fetched_at), MAX(a.fetched_at) "
             f"FROM indicators i JOIN articles a ON a.id = i.article_id {where(conditions)} "
             "GROUP BY i.kind, i.value HAVING COUNT(DISTINCT i.article_id) >= ? "
+            "AND COUNT(DISTINCT a.story_id) >= ? "
             "ORDER BY MAX(a.fetched_at) DESC, COUNT(DISTINCT i.article_id) DESC, i.kind, i.value"
         )
-        params.append(min_articles)
+        params += [min_articles, min_stories]
         if limit:
             sql += " LIMIT ?"
             params.append(limit)
