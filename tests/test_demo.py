@@ -15,6 +15,7 @@ import icu
 import pytest
 import sqlite_utils
 from typer.testing import CliRunner
+from warcio.archiveiterator import ArchiveIterator
 
 from adwatch.cli import app
 from adwatch.config import load_config
@@ -217,7 +218,8 @@ def test_the_demo_config_has_the_starter_watchlists_and_the_sample_sources(
 def test_the_printed_next_commands_work(demo_run: DemoRun) -> None:
     commands = demo_run.next_commands()
     assert [c[3] for c in commands] == [
-        "hits", "show", "show", "stories", "hits", "trends", "search", "report",
+        "hits", "show", "show", "stories", "hits", "trends", "search", "pivot", "indicators",
+        "evidence", "report",
     ]  # fmt: skip
     for command in commands:
         assert command[:3] == ["adwatch", "-c", str(demo_run.folder / "feeds.yaml")]
@@ -235,6 +237,12 @@ def test_the_printed_next_commands_work(demo_run: DemoRun) -> None:
     assert "deepfake-investment-ads" in shown
     assert "semantic  score" in semantic and "vs threshold" in semantic  # found by meaning
     assert "tone per day" in tone
+    pivoted, shared = outputs["pivot @tixcheap.cnx"], outputs["indicators --min-articles 2"]
+    # One LINE account behind a Thai ticket scam and Vietnamese deepfake ads: two stories.
+    assert "ผู้เสียหายกว่า 300 ราย" in pivoted and "Cảnh báo quảng cáo deepfake" in pivoted
+    assert "tixcheap.cnx" in shared and "+66894441234" in shared
+    with (demo_run.folder / "evidence.warc.gz").open("rb") as kept:
+        assert [r.rec_type for r in ArchiveIterator(kept)] == ["warcinfo", "resource"]
     assert "Cảnh báo quảng cáo deepfake" in found  # Vietnamese and English articles
     assert "Regulator fines video platform" in found
     report = demo_run.folder / "report.html"

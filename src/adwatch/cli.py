@@ -243,6 +243,11 @@ def demo(
         f"hits --event {DEMO_EVENT}",
         "trends --measure tone",
         f"search {shlex.quote(result.search)}",
+        f"pivot {shlex.quote(result.pivot)}" if result.pivot else None,
+        "indicators --min-articles 2",
+        f"evidence --hit {result.featured_hit} -o {shown_path(result.folder / 'evidence.warc.gz')}"
+        if result.featured_hit is not None
+        else None,
         f"report --since {result.first_found[:10]} -o {report}" if result.first_found else None,
     ]
     console.print("\nTry next:", markup=False)

@@ -80,6 +80,7 @@ class Sample:
     featured_page: str
     featured_watchlist: str
     search: str
+    pivot: str  # an indicator named in two stories, for `adwatch pivot`
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class DemoResult:
     search: str  # a search worth trying
     first_found: str | None  # found_at of the oldest hit in the store
     semantic_hit: int | None = None  # a hit found by meaning, where the keywords found none
+    pivot: str = ""  # an indicator named in two stories, worth pivoting on
 
     @property
     def hits(self) -> int:
@@ -156,6 +158,7 @@ def load_sample() -> Sample:
             for a in raw["articles"]
         ),
         featured_page=raw["featured"]["page"],
+        pivot=raw["pivot"],
         featured_watchlist=raw["featured"]["watchlist"],
         search=raw["search"],
     )
@@ -320,5 +323,6 @@ def _describe(config: Config, sample: Sample, summary: ScanSummary) -> DemoResul
         featured_hit=min((h.start, h.id) for h in featured)[1] if featured else None,
         semantic_hit=min((h.id for h in hits if h.score is not None), default=None),
         search=sample.search,
+        pivot=sample.pivot,
         first_found=min((h.found_at for h in hits), default=None),
     )
