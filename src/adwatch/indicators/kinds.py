@@ -9,7 +9,7 @@ KINDS = ("phone", "line_id", "telegram", "whatsapp", "wallet", "domain", "email"
 # Candidates each finder reads in one text at most. An article names a few dozen; a text
 # with thousands is a dump (a list of every domain, a page of addresses) that would
 # otherwise cost seconds, and its first ones stand for it well enough.
-MAX_CANDIDATES = 50_000
+MAX_CANDIDATES = 5_000
 
 
 @dataclass(frozen=True)
