@@ -90,7 +90,7 @@ sources:
   - {{name: vn-scam-watch, url: "{site.url_for("/vn.xml")}", market: VN}}
   - {{name: mm-scam-watch, url: "{site.url_for("/mm.xml")}", market: MM}}
 watchlists:
-  - {{name: scam, terms: {{any: [scam]}}}}
+  - {{name: scam, terms: {{any: [crypto, มิจฉาชีพ, lừa đảo, လိမ်လည်]}}}}
 """,
         encoding="utf-8",
     )
@@ -247,3 +247,22 @@ def test_the_report_shows_indicators_shared_across_stories(
     section = html.split("<h2>Indicators shared across stories</h2>", 1)[1].split("<h2>", 1)[0]
     assert "rich.money99" in section and "+66812345678" in section
     assert "dautu-vang.vn" not in section  # named in one story only
+
+
+def test_show_lists_the_indicators_of_the_hits_article(scanned: tuple[Path, str]) -> None:
+    config, location = scanned
+    (hit,) = rows(
+        location,
+        "SELECT MIN(h.id) AS id FROM hits h JOIN articles a ON a.id = h.article_id "
+        "WHERE a.url LIKE '%/en/1.html'",
+    )
+    shown = runner.invoke(
+        app, ["--config", str(config), "show", str(hit["id"])], env={"COLUMNS": "140"}
+    )
+    assert shown.exit_code == 0, shown.stderr
+    section = shown.stdout.split("indicators in this article", 1)[1]
+    assert "rich.money99" in section and "+66812345678" in section
+    assert "written +66 81 234 5678" in section
+    as_json = runner.invoke(app, ["--config", str(config), "show", str(hit["id"]), "-f", "json"])
+    kinds = {i["kind"] for i in json.loads(as_json.stdout)["indicators"]}
+    assert {"wallet", "telegram", "line_id", "phone"} <= kinds

@@ -27,6 +27,7 @@ from adwatch.models import (
     EmbeddingSettings,
     Filters,
     Hit,
+    PivotRow,
     Source,
     SourceHealth,
     StoryArticleRow,
@@ -224,6 +225,7 @@ class HitDetail:
     history: list[TriageEntry]
     other_hits_total: int = 0  # all other hits of the article, shown or not
     semantic: SemanticReason | None = None  # why a semantic hit fired
+    indicators: list[PivotRow] = field(default_factory=list)  # phones, LINE ids ... it names
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -234,6 +236,9 @@ class HitDetail:
             "other_hits": [h.as_dict() for h in self.other_hits],
             "other_hits_total": self.other_hits_total,
             "history": [asdict(e) for e in self.history],
+            "indicators": [
+                {"kind": i.kind, "value": i.value, "raw": i.raw} for i in self.indicators
+            ],
         }
 
 
@@ -256,6 +261,7 @@ def get_hit(store: Store, hit_id: int) -> HitDetail:
         other_hits=others,
         history=store.triage_history(hit.id),
         other_hits_total=total,
+        indicators=store.article_indicators(hit.article_id),
     )
 
 

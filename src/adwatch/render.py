@@ -514,6 +514,13 @@ def _detail_lines(detail: HitDetail, width: int) -> list[Text]:
         hidden = detail.other_hits_total - len(detail.other_hits)
         if hidden > 0:
             lines.append(Text(f"… and {hidden} more (hits --group-by article, or export)", "dim"))
+    if detail.indicators:
+        lines += [Text(), Text("indicators in this article (adwatch pivot VALUE)", "bold")]
+        for item in detail.indicators:
+            line = Text(f"{item.kind:<9} ", "dim").append_text(safe_text(item.value, "bold"))
+            if item.raw != item.value:
+                line.append_text(safe_text(f"  written {item.raw}", "dim"))
+            lines.append(fit_text(line, width))
     lines += [Text(), Text("triage history", "bold")]
     lines += _history_lines(detail, width)
     return lines

@@ -1249,6 +1249,23 @@ class Store(ABC):
             params.append(limit)
         return [PivotRow(*row) for row in self._fetch(sql, params)]
 
+    def article_indicators(self, article_id: int) -> list[PivotRow]:
+        """The indicators one article names, in text order, each value once."""
+        rows = self._fetch(
+            "SELECT i.article_id, a.url, a.title, a.source, a.market, a.language, "
+            'a.published_at, a.fetched_at, a.story_id, i.kind, i.value, i.raw, i.start, i."end" '
+            "FROM indicators i JOIN articles a ON a.id = i.article_id WHERE i.article_id = ? "
+            "ORDER BY i.start",
+            [article_id],
+        )
+        seen: set[tuple[str, str]] = set()
+        found = []
+        for row in rows:
+            if (row[9], row[10]) not in seen:
+                seen.add((row[9], row[10]))
+                found.append(PivotRow(*row))
+        return found
+
     def indicator_summaries(
         self,
         *,
