@@ -254,7 +254,8 @@ def test_show_lists_the_indicators_of_the_hits_article(scanned: tuple[Path, str]
     (hit,) = rows(
         location,
         "SELECT MIN(h.id) AS id FROM hits h JOIN articles a ON a.id = h.article_id "
-        "WHERE a.url LIKE '%/en/1.html'",
+        "WHERE a.url LIKE ?",
+        ["%/en/1.html"],
     )
     shown = runner.invoke(
         app, ["--config", str(config), "show", str(hit["id"])], env={"COLUMNS": "140"}
