@@ -47,6 +47,8 @@ PRELOAD = [
     "adwatch.semantic.stage",  # semantic watchlists: numpy, once for every worker
     "adwatch.stories.fingerprint",
     "numpy",
+    "adwatch.indicators.preload",  # phonenumbers, the suffix list (docs/indicators.md)
+    "adwatch.evidence",  # warcio: a page's WARC records are built in the workers
 ]
 
 
