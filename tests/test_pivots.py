@@ -267,3 +267,13 @@ def test_show_lists_the_indicators_of_the_hits_article(scanned: tuple[Path, str]
     as_json = runner.invoke(app, ["--config", str(config), "show", str(hit["id"]), "-f", "json"])
     kinds = {i["kind"] for i in json.loads(as_json.stdout)["indicators"]}
     assert {"wallet", "telegram", "line_id", "phone"} <= kinds
+
+
+def test_a_postgresql_store_without_an_evidence_folder_is_warned(tmp_path: Path) -> None:
+    from adwatch.config import parse_config
+
+    text = "store: postgresql://adwatch@db.example/news\nmarkets: {TH: {name: T}}\nsources: []\n"
+    warned = parse_config(text, tmp_path / "feeds.yaml").warnings
+    assert any("evidence.folder: a PostgreSQL store keeps no page" in w for w in warned)
+    off = parse_config(text + "evidence: {enabled: false}\n", tmp_path / "feeds.yaml")
+    assert not any("evidence" in w for w in off.warnings)

@@ -865,6 +865,13 @@ def parse_config(text: str, path: Path) -> Config:
         else EvidenceSettings()
     )
     store = _store_location(where, fields.get("store"), store_name, path)
+    if evidence.enabled and evidence.folder is None and isinstance(store, str):
+        where.warn(
+            fields.get("evidence") or fields.get("store"),
+            "evidence.folder",
+            "a PostgreSQL store keeps no page as served unless evidence: {folder: ...} is set "
+            "(or evidence: {enabled: false})",
+        )
     return Config(
         path=path,
         store=store,
