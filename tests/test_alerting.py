@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -156,6 +157,14 @@ def test_a_scan_raises_each_alert_once_and_queues_it_per_target_by_kind(
     assert queued == [{"target": "team-webhook", "alert_key": raised[0].key, "status": "pending"}]
 
 
+def raise_for_the_last_hour(store: Any, settings: AlertSettings) -> list[Any]:
+    """What a scan that began an hour ago raises."""
+    return alerting.raise_alerts(
+        store, settings, run_id=None, found_since=iso_utc(NOW - timedelta(hours=1)),
+        new_hits=True, now=NOW,
+    )  # fmt: skip
+
+
 def _critical_store(location: str, count: int = 3) -> None:
     with open_store(location) as store:
         for n in range(count):
@@ -199,10 +208,7 @@ def test_a_target_that_fails_is_retried_with_backoff_on_a_later_scan(
     httpserver.expect_request("/hooks/T000/B000/SECRETTOKEN").respond_with_handler(handler)
     settings = AlertSettings(send=("critical",), targets=(_hook(httpserver),))
     with open_store(store_at) as store:
-        alerting.raise_alerts(
-            store, settings, run_id=None, found_since=iso_utc(NOW - timedelta(hours=1)),
-            new_hits=True, now=NOW,
-        )  # fmt: skip
+        raise_for_the_last_hour(store, settings)
         failed = alerting.deliver_due(store, settings, now=NOW)
         too_soon = alerting.deliver_due(store, settings, now=NOW + timedelta(minutes=1))
         later = alerting.deliver_due(store, settings, now=NOW + timedelta(minutes=6))
@@ -223,10 +229,7 @@ def test_a_delivery_is_given_up_after_the_last_try(store_at: str, httpserver: HT
     httpserver.expect_request("/hooks/T000/B000/SECRETTOKEN").respond_with_data("gone", status=404)
     settings = AlertSettings(send=("critical",), targets=(_hook(httpserver),))
     with open_store(store_at) as store:
-        alerting.raise_alerts(
-            store, settings, run_id=None, found_since=iso_utc(NOW - timedelta(hours=1)),
-            new_hits=True, now=NOW,
-        )  # fmt: skip
+        raise_for_the_last_hour(store, settings)
         when = NOW
         reports = []
         for _ in range(alerting.MAX_ATTEMPTS + 2):
@@ -276,10 +279,7 @@ def test_a_hanging_target_is_bounded_and_does_not_starve_the_next(
     fine = WebhookTarget("fine", httpserver.url_for("/ok"))
     settings = AlertSettings(send=("critical",), targets=(hanging, fine), timeout=0.5)
     with open_store(store_at) as store:
-        alerting.raise_alerts(
-            store, settings, run_id=None, found_since=iso_utc(NOW - timedelta(hours=1)),
-            new_hits=True, now=NOW,
-        )  # fmt: skip
+        raise_for_the_last_hour(store, settings)
         reports = alerting.deliver_due(store, settings, now=NOW)
     by_name = {r.name: r for r in reports}
     assert not by_name["hangs"].ok and by_name["hangs"].failed == 1
@@ -338,10 +338,7 @@ def test_two_scanners_delivering_at_once_send_each_alert_once(
     httpserver.expect_request("/hooks/T000/B000/SECRETTOKEN").respond_with_handler(slow)
     settings = AlertSettings(send=("critical",), targets=(_hook(httpserver),))
     with open_store(store_at) as store:
-        alerting.raise_alerts(
-            store, settings, run_id=None, found_since=iso_utc(NOW - timedelta(hours=1)),
-            new_hits=True, now=NOW,
-        )  # fmt: skip
+        raise_for_the_last_hour(store, settings)
     start = threading.Barrier(2)
     reports: list[alerting.TargetReport] = []
 

@@ -640,13 +640,13 @@ class _Scan:
         matches, totals = prepared.matches, prepared.hit_totals
         if self.calendar is not None:
             # Events raise severities and switch event-only watchlists on (docs/alerts.md).
-            matches, dropped = self.calendar.apply(
+            matches, totals = self.calendar.apply_with_totals(
                 matches,
+                totals,
                 market=article.market,
                 found_at=article.fetched_at,
                 published_at=article.published_at,
             )
-            totals = {name: n for name, n in totals.items() if name not in dropped}
         saved = self.store.save_article(
             article,
             matches,

@@ -280,15 +280,14 @@ def _apply(
     now = utc_now()
     with nullcontext() if tally.dry_run else store.transaction():
         for (row, _), result in zip(rows, results, strict=True):
+            matches, totals = calendar.apply_with_totals(
+                result.matches,
+                result.found.capped(),
+                market=row.market,
+                found_at=row.fetched_at or now,
+                published_at=row.published_at,
+            )
             if tally.dry_run:
-                matches = result.matches
-                if calendar:
-                    matches, _ = calendar.apply(
-                        matches,
-                        market=row.market,
-                        found_at=row.fetched_at or now,
-                        published_at=row.published_at,
-                    )
                 tally.plan(store.plan_hits(row.article_id, matches, scope=scope))
                 tally.articles += 1
                 continue
@@ -298,15 +297,6 @@ def _apply(
                 store.set_tone(row.article_id, result.tone)
             if result.indicators is not None and scope is None:
                 store.replace_indicators(row.article_id, result.indicators)
-            matches, totals = result.matches, result.found.capped()
-            if calendar:
-                matches, dropped = calendar.apply(
-                    matches,
-                    market=row.market,
-                    found_at=row.fetched_at or now,
-                    published_at=row.published_at,
-                )
-                totals = {name: n for name, n in totals.items() if name not in dropped}
             changes = store.replace_hits(
                 row.article_id,
                 matches,

@@ -11,7 +11,7 @@ market's days are UTC days (docs/alerts.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
@@ -116,3 +116,18 @@ class EventCalendar:
                 )
             )
         return kept, dropped
+
+    def apply_with_totals(
+        self,
+        matches: Sequence[Match],
+        totals: Mapping[str, int],
+        *,
+        market: str,
+        found_at: str,
+        published_at: str | None,
+    ) -> tuple[list[Match], dict[str, int]]:
+        """`apply`, and the capped watchlists' totals without the watchlists it dropped."""
+        kept, dropped = self.apply(
+            matches, market=market, found_at=found_at, published_at=published_at
+        )
+        return kept, {name: n for name, n in totals.items() if name not in dropped}
