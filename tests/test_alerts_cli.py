@@ -303,3 +303,22 @@ def test_a_missing_password_variable_is_reported_and_kept_for_later(
     assert result.exit_code == 3
     assert "ADWATCH_TEST_UNSET" in result.stderr and not inbox.messages
     assert "ADWATCH_TEST_UNSET is not set" in result.stderr
+
+
+def test_check_counts_alert_targets_and_events(tmp_path: Path) -> None:
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        f"""markets: {{TH: {{name: T}}}}
+sources: []
+alerts:
+  targets:
+    - {{name: hook, webhook: "https://hooks.example.com/{TOKEN}"}}
+events:
+  - {{name: th-vote, market: TH, start: 2027-03-01, end: 2027-03-31}}
+""",
+        encoding="utf-8",
+    )
+    result = invoke(config, "check")
+    assert result.exit_code == 0, result.stderr
+    assert ", 1 alert target, 1 event; store " in result.stdout
+    assert TOKEN not in result.stdout + result.stderr

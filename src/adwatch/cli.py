@@ -288,10 +288,16 @@ def check(
     queries = sum(1 for w in config.watchlists if w.query)
     described = sum(len(w.semantic.descriptions) for w in config.watchlists if w.semantic)
     semantic = f", {described} semantic descriptions" if described else ""
+    extras = [
+        f"{len(items)} {noun}{'s' if len(items) != 1 else ''}"
+        for items, noun in ((config.alerts.targets, "alert target"), (config.events, "event"))
+        if items
+    ]
     typer.echo(
         f"{config.path}: OK: {len(config.sources)} sources in {len(config.markets)} markets, "
-        f"{len(config.watchlists)} watchlists ({terms} terms, {queries} queries{semantic}); "
-        f"store {redact_urls(str(config.store))}"
+        f"{len(config.watchlists)} watchlists ({terms} terms, {queries} queries{semantic})"
+        + "".join(f", {extra}" for extra in extras)
+        + f"; store {redact_urls(str(config.store))}"
     )
     if online:
         _check_online(config)
