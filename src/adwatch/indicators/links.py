@@ -50,6 +50,10 @@ EMAIL = re.compile(
     re.IGNORECASE,
 )
 _DEFANGED_DOT = re.compile(_DOT, re.IGNORECASE)
+# What every host has somewhere, a letter or digit on each side of a dot (or a defanged
+# one): a text without it has no link, and the full pattern need not run (most Thai and
+# Burmese articles; the full pattern tries every word, about 80 ns a character).
+_HOST_HINT = re.compile(rf"[a-z0-9]{_DOT}[a-z0-9]", re.IGNORECASE)
 _DEFANGED_AT = re.compile(_AT, re.IGNORECASE)
 _LOCAL_PART_AFTER = re.compile(_AT, re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?)]}'\"»”’"
@@ -130,6 +134,8 @@ def find_links(text: str, *, skip: Iterable[tuple[int, int]] = ()) -> LinkScan:
     taken = Spans(skip)
     indicators: list[Indicator] = []
     url_spans: list[tuple[int, int]] = []
+    if not _HOST_HINT.search(text):
+        return LinkScan(indicators, url_spans)
     for match in islice(URL.finditer(text), MAX_CANDIDATES):
         start, end = match.span("host")
         if taken.overlaps(start, end):
