@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from adwatch.text.normalize import normalize, normalize_term
-from adwatch.text.zawgyi import fix_zawgyi, zawgyi_probability
+from adwatch.text.zawgyi import DETECTION_WINDOW, fix_zawgyi, zawgyi_probability
 
 # Short news lines written in Unicode Burmese, and the same lines in Zawgyi (made with
 # ICU's my-Zawgyi transform and checked with the detector: probability 1.0 vs 0.0).
@@ -126,3 +126,15 @@ def test_unsure_line_before_a_unicode_line_is_kept() -> None:
 
 def test_unsure_line_alone_is_kept() -> None:
     assert fix_zawgyi("ကမ႓ာ") == ("ကမ႓ာ", False)
+
+
+def test_a_long_paragraph_is_decided_by_its_head_and_converted_whole() -> None:
+    # Longer than DETECTION_WINDOW: the detector reads the head only, the whole is converted.
+    zawgyi = " ".join(z for z, _ in PAIRS)
+    unicode = " ".join(u for _, u in PAIRS)
+    assert len(zawgyi) > DETECTION_WINDOW
+    prefix = "Press release, Yangon: " * 20  # English first: the window starts at the Burmese
+    fixed, converted = fix_zawgyi(prefix + zawgyi)
+    assert converted and fixed == prefix + unicode
+    kept, changed = fix_zawgyi(prefix + unicode)
+    assert not changed and kept == prefix + unicode
