@@ -71,6 +71,7 @@ def test_a_page_that_failed_is_retried_and_replaces_the_feed_text(
     db = StoreView(store_at)
     article = next(db["articles"].rows)
     assert article["extractor"] == "feed-summary"
+    assert article["warc_file"] is None  # a 404 is not kept as the article's page
     assert article["page_attempts"] == 1 and article["page_error"] == "HTTP 404"
     assert article["page_retry_at"] > article["fetched_at"]
     teaser_hit = next(db["hits"].rows)
@@ -94,6 +95,8 @@ def test_a_page_that_failed_is_retried_and_replaces_the_feed_text(
     article = next(db["articles"].rows)
     assert article["extractor"] == "trafilatura"
     assert "thousands of people" in article["text"]
+    # The page that came back is kept as served (on PostgreSQL only with a folder).
+    assert (article["warc_file"] is not None) == (not store_at.startswith("postgresql"))
     assert (article["page_attempts"], article["page_retry_at"], article["page_error"]) == (
         0,
         None,
