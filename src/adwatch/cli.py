@@ -87,6 +87,8 @@ class State:
     config: Path | None
     db: str | None
     debug: bool
+    # The config as `_config` read it (or why it could not): read once per run.
+    loaded: Any = None
 
 
 def stderr_console() -> Any:
@@ -145,6 +147,34 @@ def _state(ctx: typer.Context) -> State:
     state = ctx.obj
     assert isinstance(state, State)
     return state
+
+
+def _config(ctx: typer.Context) -> Any:
+    """The config of --config / $ADWATCH_CONFIG, its store overridden by --db /
+    $ADWATCH_DB; read and checked once however many parts of a command ask for it
+    (a ConfigError is raised again each time it is asked for)."""
+    from adwatch.config import load_config
+    from adwatch.errors import ConfigError
+
+    state = _state(ctx)
+    if state.loaded is None:
+        try:
+            state.loaded = load_config(state.config, db=state.db)
+        except ConfigError as exc:
+            state.loaded = exc
+    if isinstance(state.loaded, ConfigError):
+        raise state.loaded
+    return state.loaded
+
+
+def _readable_config(ctx: typer.Context) -> Any:
+    """The config, or None when there is no readable one (a query command run with --db)."""
+    from adwatch.errors import ConfigError
+
+    try:
+        return _config(ctx)
+    except ConfigError:
+        return None
 
 
 # --- setup ------------------------------------------------------------------------------
@@ -277,11 +307,9 @@ def check(
     ] = False,
 ) -> None:
     """Validate feeds.yaml (and with --online, probe every source without storing)."""
-    from adwatch.config import load_config
     from adwatch.urls import redact_urls
 
-    state = _state(ctx)
-    config = load_config(state.config, db=state.db)
+    config = _config(ctx)
     for warning in config.warnings:
         stderr_console().print(f"adwatch: warning: {clean(warning)}", markup=False)
     terms = sum(len(w.all_terms()) for w in config.watchlists)
@@ -345,11 +373,9 @@ def scan(
     store's lock, 2 for a config error.
     """
 
-    from adwatch.config import load_config
     from adwatch.pipeline import run_scan
 
-    state = _state(ctx)
-    config = load_config(state.config, db=state.db)
+    config = _config(ctx)
     for warning in () if quiet else config.warnings:  # --quiet: silent unless a source fails
         stderr_console().print(f"adwatch: warning: {clean(warning)}", markup=False)
     scan_options: dict[str, Any] = {
@@ -422,13 +448,11 @@ def rematch(
     other than new, or a note): those are kept and reported. With --dry-run, each hit
     that would be added, removed or kept is listed and nothing is written.
     """
-    from adwatch.config import load_config
     from adwatch.rematch import rematch as run_rematch
     from adwatch.render import stdout_console
     from adwatch.text.dates import parse_when
 
-    state = _state(ctx)
-    config = load_config(state.config, db=state.db)
+    config = _config(ctx)
     known = {w.name for w in config.watchlists}
     for name in watchlist or ():
         if name not in known:
@@ -506,11 +530,9 @@ def rules_test(
     Each failure is one line: file, line, field, what happened. Exit 0 when all pass,
     1 when one fails (for your own CI), 2 for a config error.
     """
-    from adwatch.config import load_config
     from adwatch.rule_tests import run_examples
 
-    state = _state(ctx)
-    config = load_config(state.config, db=state.db)
+    config = _config(ctx)
     results = run_examples(config.watchlists, only=watchlist or ())
     console = _render().stdout_console()
     for result in results:
@@ -566,12 +588,10 @@ def restory(
     """
     from datetime import timedelta
 
-    from adwatch.config import load_config
     from adwatch.storying import restory as run_restory
     from adwatch.text.dates import parse_when
 
-    state = _state(ctx)
-    config = load_config(state.config, db=state.db)
+    config = _config(ctx)
     since_iso = parse_when(since, "since") if since else None
     report = run_restory(
         config.store,
@@ -606,7 +626,6 @@ def calibrate(
     fires on about 0.5 % of it). Run it once a few weeks of scans are stored, and
     again after changing sources. Prints the thresholds now in use.
     """
-    from adwatch.config import load_config
     from adwatch.embedding import calibrate as run_calibrate
     from adwatch.embedding import semantic_settings
     from adwatch.models import DETECTED_LANGUAGES
@@ -614,8 +633,7 @@ def calibrate(
     from adwatch.semantic.stage import SemanticStage
     from adwatch.store import open_store
 
-    state = _state(ctx)
-    config = load_config(state.config, db=state.db)
+    config = _config(ctx)
     semantic = [w for w in config.watchlists if w.semantic]
     if not semantic:
         _fail(f"no watchlist in {config.path} has semantic descriptions: nothing to calibrate", 2)
@@ -848,12 +866,10 @@ def show(
 def _explained(ctx: typer.Context, store: Any, detail: Any) -> Any:
     """A semantic hit with its threshold, when the config can be read (else as stored)."""
     from adwatch import query
-    from adwatch.config import load_config
     from adwatch.models import EmbeddingSettings
 
-    state = _state(ctx)
     try:
-        config = load_config(state.config, db=state.db)
+        config = _config(ctx)
     except AdwatchError:
         return query.explain_semantic(detail, store, [], EmbeddingSettings(enabled=False))
     return query.explain_semantic(detail, store, config.watchlists, config.embeddings)
@@ -928,10 +944,8 @@ def alerts(
 
 def _alerts_test(ctx: typer.Context, fmt: str) -> None:
     from adwatch.alerting import send_tests
-    from adwatch.config import load_config
 
-    state = _state(ctx)
-    config = load_config(state.config, db=state.db)
+    config = _config(ctx)
     if not config.alerts.targets:
         _fail(f"no alert targets in {config.path} (alerts: targets:)", 2)
     results = send_tests(config.alerts)
@@ -1065,14 +1079,12 @@ def evidence(
 ) -> None:
     """Write the pages kept as served of an article (or a hit's article, or a story's
     articles) as one standalone WARC file, each page checked against its SHA-256."""
-    from adwatch.config import load_config
     from adwatch.evidence import write_evidence
     from adwatch.store import evidence_folder
 
     if hit and story:
         _fail("--hit and --story: give at most one", 2)
-    state = _state(ctx)
-    config = load_config(state.config, db=state.db)
+    config = _config(ctx)
     with _query_store(ctx) as store:
         if story:
             article_ids = [a.id for a in store.story_articles(item_id)]
@@ -1415,13 +1427,11 @@ def sources(
     since when a failing source has given nothing.
     """
     from adwatch import query
-    from adwatch.config import load_config
     from adwatch.errors import NoStoreYet
     from adwatch.store import open_store
 
     fmt = _choice(fmt, ("table", "json"), "--format")
-    state = _state(ctx)
-    config = load_config(state.config, db=state.db)
+    config = _config(ctx)
     try:
         opened = open_store(config.store, create=False)
     except NoStoreYet:
@@ -1703,14 +1713,14 @@ def _query_store(ctx: typer.Context, filters: Any = None) -> Any:
     known to the store or the config: a typo is a usage error, not "No hits match."
     """
     from adwatch import query
-    from adwatch.config import resolve_store_path
+    from adwatch.config import store_override
     from adwatch.store import open_store
 
-    state = _state(ctx)
-    store = open_store(resolve_store_path(state.config, state.db), create=False)
+    # --db / $ADWATCH_DB name the store without the config: it need not be readable.
+    store = open_store(store_override(_state(ctx).db) or _config(ctx).store, create=False)
     if filters is not None:
         try:
-            query.check_filter_names(store, filters, lambda: _configured_names(state))
+            query.check_filter_names(store, filters, lambda: _configured_names(ctx))
         except BaseException:
             store.close()
             raise
@@ -1719,23 +1729,14 @@ def _query_store(ctx: typer.Context, filters: Any = None) -> Any:
 
 def _configured_events(ctx: typer.Context) -> tuple[Any, ...]:
     """The config's events, for the report's sections; none without a readable config."""
-    from adwatch.config import load_config
-    from adwatch.errors import ConfigError
-
-    try:
-        return load_config(_state(ctx).config).events
-    except ConfigError:
-        return ()
+    config = _readable_config(ctx)
+    return config.events if config is not None else ()
 
 
-def _configured_names(state: State) -> dict[str, set[str]]:
+def _configured_names(ctx: typer.Context) -> dict[str, set[str]]:
     """Names the config defines, when there is a readable config; else none."""
-    from adwatch.config import load_config
-    from adwatch.errors import ConfigError
-
-    try:
-        config = load_config(state.config)
-    except ConfigError:
+    config = _readable_config(ctx)
+    if config is None:
         return {}
     return {
         "markets": set(config.markets),

@@ -1231,10 +1231,8 @@ def load_config(path: str | Path | None = None, *, db: str | Path | None = None)
     except OSError as exc:
         raise ConfigError(f"{config_path}: cannot read: {exc.strerror}") from exc
     config = parse_config(text, config_path)
-    override = db or os.environ.get(DB_ENV)
-    if override:
-        config = replace(config, store=override_store(override))
-    return config
+    override = store_override(db)
+    return config if override is None else replace(config, store=override)
 
 
 def _read_config_text(path: Path) -> str:
@@ -1273,17 +1271,13 @@ def _store_location(
     return file if file.is_absolute() else config_path.parent / file
 
 
-def override_store(value: str | Path) -> str | Path:
-    """--db / $ADWATCH_DB as a store location; an unknown URL scheme is a ConfigError."""
+def store_override(db: str | Path | None) -> str | Path | None:
+    """--db (`db`), else $ADWATCH_DB, as a store location; None when neither is set. An
+    unknown URL scheme is a ConfigError."""
     from adwatch.store import sqlite_path
 
-    file = sqlite_path(value)
-    return str(value) if file is None else file
-
-
-def resolve_store_path(config_path: str | Path | None, db: str | Path | None) -> str | Path:
-    """The store path for query commands: --db/$ADWATCH_DB, else the config's `store`."""
     override = db or os.environ.get(DB_ENV)
-    if override:
-        return override_store(override)
-    return load_config(config_path).store
+    if not override:
+        return None
+    file = sqlite_path(override)
+    return str(override) if file is None else file
