@@ -373,8 +373,7 @@ def build_report(
     period = replace(filters, since=since, until=until)
     total, articles = store.count_hits(period)
     stories = store.story_summaries(period, limit=None)
-    by_severity = store.grouped_counts("severity", period)
-    by_severity = {s: by_severity.get(s, 0) for s in reversed(SEVERITIES)}
+    by_severity = _severity_counts(store, period)
 
     until_dt = datetime.fromisoformat(until.replace("Z", "+00:00"))
     since_dt = datetime.fromisoformat(since.replace("Z", "+00:00"))
@@ -402,10 +401,7 @@ def build_report(
         by_status=store.grouped_counts("status", period),
         by_market=store.grouped_counts("market", period),
         charts=charts,
-        top_hits=[
-            TopHit(r.hit, match_context(r.text, r.hit, width=140), safe_link(r.hit.url))
-            for r in store.worst_hits(period, limit=TOP_HITS)
-        ],
+        top_hits=_top_hits(store, period),
         new_watchlists=_newcomers(store, "watchlist", period, since_dt),
         new_sources=_newcomers(store, "source", period, since_dt),
         failed_sources=store.failed_sources(),
@@ -430,19 +426,30 @@ def _event_sections(
     sections = []
     for event in EventCalendar(events).active_between(since, until):
         inside = replace(period, events=(event.name,))
-        counts = store.grouped_counts("severity", inside)
+        by_severity = _severity_counts(store, inside)
         sections.append(
             EventSection(
                 event,
-                hits=sum(counts.values()),
-                by_severity={s: counts.get(s, 0) for s in reversed(SEVERITIES)},
-                top_hits=[
-                    TopHit(r.hit, match_context(r.text, r.hit, width=140), safe_link(r.hit.url))
-                    for r in store.worst_hits(inside, limit=TOP_HITS)
-                ],
+                hits=sum(by_severity.values()),
+                by_severity=by_severity,
+                top_hits=_top_hits(store, inside),
             )
         )
     return sections
+
+
+def _severity_counts(store: Store, filters: Filters) -> dict[str, int]:
+    """Hits by severity, most severe first, every severity listed."""
+    counts = store.grouped_counts("severity", filters)
+    return {severity: counts.get(severity, 0) for severity in reversed(SEVERITIES)}
+
+
+def _top_hits(store: Store, filters: Filters) -> list[TopHit]:
+    """The worst hits (escalated or critical) with their context and a safe link."""
+    return [
+        TopHit(r.hit, match_context(r.text, r.hit, width=140), safe_link(r.hit.url))
+        for r in store.worst_hits(filters, limit=TOP_HITS)
+    ]
 
 
 def _risks(store: Store, filters: Filters, since: datetime, until: datetime) -> list[SpikeAlert]:
