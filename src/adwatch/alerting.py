@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -274,15 +274,6 @@ class TargetReport:
         }
 
 
-Sender = Callable[..., DeliveryOutcome]
-
-
-@dataclass
-class _Round:
-    deadline: float
-    reports: list[TargetReport] = field(default_factory=list)
-
-
 def deliver_due(
     store: Store,
     settings: AlertSettings,
@@ -310,7 +301,7 @@ def deliver_due(
         report = TargetReport(target.name, describe(target))
         for batch in _batches(due):
             if not report.ok or time.monotonic() > deadline:
-                report = _with(report, waiting=report.waiting + len(batch))
+                report = replace(report, waiting=report.waiting + len(batch))
                 continue
             alerts = tuple(alert_from_dict(json.loads(item.payload)) for item in batch)
             try:
@@ -349,7 +340,7 @@ def _record(
             target.name, [(item.alert_key, "delivered", None) for item in batch],
             now=stamp, ok=True, error=None,
         )  # fmt: skip
-        return _with(report, sent=report.sent + len(batch), answer=outcome.answer)
+        return replace(report, sent=report.sent + len(batch), answer=outcome.answer)
     rows: list[tuple[str, str, str | None]] = []
     gave_up = 0
     for item in batch:
@@ -361,19 +352,13 @@ def _record(
         else:
             rows.append((item.alert_key, "pending", iso_utc(now + retry_delay(attempts))))
     store.record_delivery(target.name, rows, now=stamp, ok=False, error=outcome.answer)
-    return _with(
+    return replace(
         report,
         failed=report.failed + len(batch),
         gave_up=report.gave_up + gave_up,
         answer=outcome.answer,
         ok=False,
     )
-
-
-def _with(report: TargetReport, **changes: Any) -> TargetReport:
-    from dataclasses import replace
-
-    return replace(report, **changes)
 
 
 # --- alerts --test --------------------------------------------------------------------

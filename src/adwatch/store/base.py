@@ -1495,27 +1495,21 @@ class Store(ABC):
     def delivery_states(self) -> list[DeliveryState]:
         """Each target's deliveries: how many wait, arrived, were given up; its last error."""
         rows = self._fetch(
-            """SELECT target,
-                      SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END),
-                      SUM(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END),
-                      SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END),
-                      MAX(delivered_at)
-               FROM deliveries GROUP BY target ORDER BY target"""
+            """SELECT d.target,
+                      SUM(CASE WHEN d.status = 'pending' THEN 1 ELSE 0 END),
+                      SUM(CASE WHEN d.status = 'delivered' THEN 1 ELSE 0 END),
+                      SUM(CASE WHEN d.status = 'failed' THEN 1 ELSE 0 END),
+                      (SELECT e.last_error FROM deliveries e WHERE e.target = d.target
+                         AND e.last_error IS NOT NULL AND e.status != 'delivered'
+                       ORDER BY e.next_attempt_at DESC LIMIT 1),
+                      MAX(d.delivered_at)
+               FROM deliveries d GROUP BY d.target ORDER BY d.target"""
         )
-        states = []
-        for target, pending, delivered, failed, last_delivered in rows:
-            error = self._fetch_one(
-                """SELECT last_error FROM deliveries WHERE target = ? AND last_error IS NOT NULL
-                   AND status != 'delivered' ORDER BY next_attempt_at DESC LIMIT 1""",
-                [target],
-            )
-            states.append(
-                DeliveryState(
-                    target, int(pending or 0), int(delivered or 0), int(failed or 0),
-                    error[0] if error else None, last_delivered,
-                )
-            )  # fmt: skip
-        return states
+        return [
+            DeliveryState(target, int(pending or 0), int(delivered or 0), int(failed or 0),
+                          error, last_delivered)
+            for target, pending, delivered, failed, error, last_delivered in rows
+        ]  # fmt: skip
 
     # --- the analyst's questions -----------------------------------------------------------
 
