@@ -38,7 +38,7 @@ from adwatch.models import (
     SpikeAlert,
 )
 from adwatch.store import Store
-from adwatch.text.dates import iso_utc
+from adwatch.text.dates import iso_utc, parse_timestamp
 
 SPIKE_UNITS = ("articles", "stories")
 # The kind of an alert as `alerts: send:` names it.
@@ -345,7 +345,7 @@ def _record(
     gave_up = 0
     for item in batch:
         attempts = item.attempts + 1
-        created = datetime.fromisoformat(item.created_at.replace("Z", "+00:00"))
+        created = parse_timestamp(item.created_at)
         if attempts >= MAX_ATTEMPTS or now - created > GIVE_UP_AFTER:
             rows.append((item.alert_key, "failed", None))
             gave_up += 1

@@ -39,7 +39,7 @@ from adwatch.errors import StoreError
 from adwatch.files import create_private
 from adwatch.models import EvidenceRef, EvidenceSettings, FetchResult
 from adwatch.store import Store
-from adwatch.text.dates import iso_utc
+from adwatch.text.dates import iso_utc, parse_timestamp
 
 # Only files named like this are ever pruned: the folder may hold someone's own files.
 FILE_NAME = re.compile(r"^adwatch-(\d{8})-(\d{6})-(\d+)\.warc\.gz$")
@@ -455,7 +455,7 @@ def _target_uri(url: str) -> str:
 
 def _warc_date(fetched_at: str) -> str:
     """An adwatch timestamp (any ISO-8601 time) as WARC/1.0 writes dates."""
-    return iso_utc(datetime.fromisoformat(fetched_at))
+    return iso_utc(parse_timestamp(fetched_at))
 
 
 def _warcinfo(name: str | None) -> bytes:

@@ -35,7 +35,7 @@ from urllib.request import url2pathname
 from adwatch._httpx import httpx
 from adwatch.errors import FetchError, one_line
 from adwatch.models import FetchResult, FetchSettings, RobotsFile
-from adwatch.text.dates import iso_utc
+from adwatch.text.dates import iso_utc, parse_timestamp
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # RFC 9309 2.5: crawlers must parse at least the first 500 KiB of a robots.txt.
@@ -490,11 +490,9 @@ class Fetcher:
 def _still_fresh(kept: RobotsFile) -> bool:
     """Return whether a robots.txt fetched earlier may still be used (RFC 9309 2.4)."""
     try:
-        fetched_at = datetime.fromisoformat(kept.fetched_at)
+        fetched_at = parse_timestamp(kept.fetched_at)
     except ValueError:
         return False
-    if fetched_at.tzinfo is None:
-        fetched_at = fetched_at.replace(tzinfo=UTC)
     age = datetime.now(UTC) - fetched_at
     # A fetch time in the future (a clock set back) proves nothing: ask again.
     return timedelta(0) <= age <= ROBOTS_MAX_AGE

@@ -38,7 +38,7 @@ from adwatch.query import (
     tone_trends,
 )
 from adwatch.store import Store
-from adwatch.text.dates import iso_utc
+from adwatch.text.dates import iso_utc, parse_timestamp
 from adwatch.text.untrusted import strip_unsafe
 from adwatch.urls import is_http_url
 
@@ -375,8 +375,8 @@ def build_report(
     stories = store.story_summaries(period, limit=None)
     by_severity = _severity_counts(store, period)
 
-    until_dt = datetime.fromisoformat(until.replace("Z", "+00:00"))
-    since_dt = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    until_dt = parse_timestamp(until)
+    since_dt = parse_timestamp(since)
     chart_days = max(CHART_MIN_DAYS, (until_dt.date() - since_dt.date()).days + 1)
     untimed = replace(filters, since=None, until=None)
     charts = [

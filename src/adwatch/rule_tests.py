@@ -47,7 +47,7 @@ def run_examples(
             raise UsageError(f"no watchlist named {name!r}", field="watchlist")
     chosen = [w for w in watchlists if w.examples and (not only or w.name in only)]
     # One automaton for them all, as in a scan; each example asks only its own watchlist.
-    matcher = Matcher([w for w in watchlists if w.terms or w.query])
+    matcher = Matcher.build(watchlists)
     results = []
     for watchlist in chosen:
         assert watchlist.examples is not None

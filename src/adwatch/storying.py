@@ -23,9 +23,9 @@ from adwatch.models import (
     StoryInput,
     Watchlist,
 )
-from adwatch.stories.index import StoryIndex, seen, story_article
+from adwatch.stories.index import StoryIndex, story_article
 from adwatch.stories.link import WINDOW, StoryArticle
-from adwatch.text.dates import iso_utc
+from adwatch.text.dates import iso_utc, parse_timestamp
 
 if TYPE_CHECKING:
     import numpy as np
@@ -187,11 +187,11 @@ def restory(
         before = store.story_ids(since=since)  # a story found again keeps its id
         store.clear_stories(since=since)
         pending = store.articles_for_stories(since=since)
-        known = seen(since) - window if since else None
+        known = parse_timestamp(since) - window if since else None
         assigner = StoryAssigner(store, settings, known_since=known, window=window)
         stories = set()
         for row in pending:  # oldest first: what a window no longer reaches is dropped
-            assigner.index.forget_before(seen(row.seen_at) - window)
+            assigner.index.forget_before(parse_timestamp(row.seen_at) - window)
             stories.add(
                 assigner.assign(
                     row.article_id,

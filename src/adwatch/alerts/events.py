@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from adwatch.models import SEVERITIES, Event, Match
+from adwatch.text.dates import parse_timestamp
 
 # Standard offsets from UTC, in minutes, of the markets adwatch is used for.
 MARKET_UTC_OFFSETS = {
@@ -56,10 +57,9 @@ def _instant(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_timestamp(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 class EventCalendar:

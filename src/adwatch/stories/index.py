@@ -22,15 +22,11 @@ from adwatch.stories.link import (
     Link,
     StoryArticle,
 )
+from adwatch.text.dates import parse_timestamp
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
-
-
-def seen(text: str) -> datetime:
-    """An adwatch timestamp (ISO-8601 UTC) as a datetime."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def story_article(
@@ -50,7 +46,7 @@ def story_article(
     return StoryArticle(
         key=candidate.article_id,
         language=candidate.language,
-        published=seen(candidate.seen_at),
+        published=parse_timestamp(candidate.seen_at),
         signature=np.frombuffer(candidate.fingerprint.signature, dtype="<u4"),
         vector=vector,
         numbers=frozenset(candidate.fingerprint.numbers),

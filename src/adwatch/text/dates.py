@@ -22,6 +22,14 @@ def utc_now() -> str:
     return iso_utc(datetime.now(UTC))
 
 
+def parse_timestamp(text: str) -> datetime:
+    """An adwatch timestamp (ISO-8601; a time without an offset is UTC) as an aware datetime.
+
+    Raises ValueError for text that is not one."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def iso_utc(moment: datetime) -> str:
     """`moment` in UTC as `YYYY-MM-DDTHH:MM:SSZ`; a naive datetime is taken as UTC."""
     if moment.tzinfo is None:
