@@ -58,7 +58,8 @@ from adwatch.workers import Batcher, LazyPool
 if TYPE_CHECKING:
     from adwatch.alerting import TargetReport
     from adwatch.alerts.events import EventCalendar
-    from adwatch.evidence import EvidenceWriter
+    from adwatch.evidence import EvidenceWriter, PreparedPage
+    from adwatch.indicators import Indicator
     from adwatch.models import Alert
     from adwatch.semantic.stage import SemanticSettings
     from adwatch.storying import StoryAssigner
@@ -233,8 +234,8 @@ class PreparedArticle:
     hit_totals: dict[str, int] = field(default_factory=dict)  # watchlists over the cap
     vector: ArticleVector | None = None  # the lead's embedding, when the scan embeds
     fingerprint: StoryFingerprint | None = None  # for stories (docs/stories.md)
-    indicators: list[Any] = field(default_factory=list)  # phones, LINE ids, wallets ...
-    page_record: Any = None  # the page's WARC records (adwatch.evidence.PreparedPage)
+    indicators: list[Indicator] = field(default_factory=list)  # phones, LINE ids, wallets ...
+    page_record: PreparedPage | None = None  # the page's WARC records, when it is kept
 
 
 def compose_text(title: str, body: str) -> str:

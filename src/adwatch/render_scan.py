@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -20,10 +21,12 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from adwatch.alerting import MAX_ATTEMPTS, TargetReport
 from adwatch.models import Alert, HitAlert, SpikeAlert
 from adwatch.pipeline import Probe, ScanEvent, ScanSummary, SourceOutcome
 from adwatch.render import Column, Layout, Row, clean, layout_boxed_table, safe_text
+
+if TYPE_CHECKING:
+    from adwatch.alerting import TargetReport
 
 
 def describe_outcome(outcome: SourceOutcome) -> str:
@@ -81,12 +84,17 @@ def describe_alert(alert: Alert) -> str:
 
 
 def describe_target_failure(report: TargetReport) -> str:
+    # Here, not at the top: adwatch.alerting is imported only by a scan that alerts.
+    from adwatch.alerting import GIVE_UP_AFTER, MAX_ATTEMPTS
+
     kept = report.failed - report.gave_up + report.waiting
     line = f"alert target {report.description} failed: {report.answer or 'no answer'}"
     if kept:
         line += f"; {kept} alerts kept to retry on a later scan"
     if report.gave_up:
-        line += f"; {report.gave_up} given up after {MAX_ATTEMPTS} tries or 3 days"
+        line += (
+            f"; {report.gave_up} given up after {MAX_ATTEMPTS} tries or {GIVE_UP_AFTER.days} days"
+        )
     return clean(line)
 
 
