@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -126,6 +127,7 @@ def test_304_and_error_answers_leave_their_connection_for_the_next_request(
 
 _WORKER_PROBE = """
 import json
+import os
 from adwatch.pipeline import _pool
 
 pool = _pool([])
@@ -150,6 +152,35 @@ def test_scan_workers_start_with_the_worker_modules_and_without_the_cli() -> Non
     assert done.returncode == 0, done.stderr
     loaded = json.loads(done.stdout)
     assert loaded == ["adwatch.extract", "adwatch.text.language", "trafilatura"]
+
+
+_THAI_PROBE = """
+import json
+from adwatch.pipeline import _pool
+
+pool = _pool([])
+try:
+    job = "__import__('adwatch.text.segment').text.segment._nlpo3_dictionary.cache_info().currsize"
+    loaded = pool.submit(eval, job).result(timeout=120)
+    words = pool.submit(
+        eval, "__import__('adwatch.text.segment').text.segment.thai_words('โฆษณาหลอกลวง')"
+    ).result(timeout=120)
+finally:
+    pool.shutdown()
+print(json.dumps([loaded, words]))
+"""
+
+
+def test_scan_workers_start_with_the_thai_word_list_loaded() -> None:
+    """The forkserver reads the Thai word list once (about 170 ms); each worker it forks
+    has it already, and segments with it."""
+    done = subprocess.run(
+        [sys.executable, "-c", _THAI_PROBE], capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr
+    loaded, words = json.loads(done.stdout)
+    assert loaded == 1
+    assert words == ["โฆษณา", "หลอกลวง"]
 
 
 # --- language detection: bounded evidence ---------------------------------------------------
@@ -333,3 +364,26 @@ def test_jobs_in_a_process_pool_come_back_from_batches() -> None:
 
 def _nothing_to_set_up() -> None:
     pass
+
+
+def _process_id() -> int:
+    return os.getpid()
+
+
+def test_a_light_job_runs_here_while_the_pool_starts_and_in_the_pool_once_it_has() -> None:
+    """A feed parsed while the forkserver imports lets its pages be fetched meanwhile."""
+    pool = LazyPool(_nothing_to_set_up, [], workers=1)
+
+    async def scenario() -> tuple[int, int, int]:
+        batcher = Batcher(pool)
+        while_starting = await batcher.run_light(_process_id)
+        heavy = await batcher.run(_process_id)  # waits for the pool
+        once_started = await batcher.run_light(_process_id)
+        return while_starting, heavy, once_started
+
+    try:
+        while_starting, heavy, once_started = asyncio.run(scenario())
+    finally:
+        pool.shutdown()
+    assert while_starting == os.getpid()
+    assert heavy != os.getpid() and once_started == heavy

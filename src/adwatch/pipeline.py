@@ -566,7 +566,7 @@ class _Scan:
             return SourceOutcome(source.name, ok=True, status=result.status, not_modified=True)
         if source.type == "page":
             return await self._scan_page(source, result)
-        parsed: ParsedFeed = await self._cpu(parse_source_body, source.type, result)
+        parsed: ParsedFeed = await self.batcher.run_light(parse_source_body, source.type, result)
         entries = list(parsed.entries)
         warnings = [parsed.warning] if parsed.warning else []
         if parsed.child_sitemaps:
@@ -584,7 +584,9 @@ class _Scan:
         for child_url in index.child_sitemaps[:MAX_CHILD_SITEMAPS]:
             try:
                 child = await fetcher.fetch(child_url, accept=FEED_ACCEPT)
-                parsed: ParsedFeed = await self._cpu(parse_source_body, "sitemap", child)
+                parsed: ParsedFeed = await self.batcher.run_light(
+                    parse_source_body, "sitemap", child
+                )
             except (FetchError, FeedError) as exc:
                 warnings.append(f"child sitemap {child_url}: {exc}")
                 continue

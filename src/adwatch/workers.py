@@ -49,6 +49,7 @@ PRELOAD = [
     "numpy",
     "adwatch.indicators.preload",  # phonenumbers, the suffix list (docs/indicators.md)
     "adwatch.evidence",  # warcio: a page's WARC records are built in the workers
+    "adwatch.text.preload",  # the Thai word list, read once for every worker
 ]
 
 
@@ -167,7 +168,7 @@ class Batcher:
         self._ready: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]] = []
         self._in_flight = 0
         self._scheduled = False
-        self._starting: asyncio.Task[None] | None = None
+        self._starting: asyncio.Future[None] | None = None
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Return `fn(*args)` run in the pool (its exception raised here)."""
@@ -177,13 +178,36 @@ class Batcher:
         self._schedule()
         return await future
 
+    async def run_light(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """`run` for a job of a few milliseconds (a feed to parse): while a LazyPool is
+        still starting, it runs on a thread of this process instead of waiting.
+
+        The forkserver's imports take about half a second; a feed parsed meanwhile lets
+        its pages be fetched meanwhile, so the network is busy while the workers start
+        (docs/scan.md, Speed)."""
+        if self._pool_ready():
+            return await self.run(fn, *args)
+        self._begin_start()
+        return await asyncio.to_thread(fn, *args)
+
+    def _pool_ready(self) -> bool:
+        if not isinstance(self.executor, LazyPool):
+            return True
+        if self._starting is None:
+            return self.executor.started  # started by its owner before this batcher
+        return self._starting.done()
+
+    def _begin_start(self) -> asyncio.Future[None]:
+        if self._starting is None:
+            assert isinstance(self.executor, LazyPool)  # any other pool is ready from the start
+            self._starting = asyncio.ensure_future(asyncio.to_thread(self.executor.start))
+        return self._starting
+
     async def _start(self) -> None:
         """Start a LazyPool off the event loop: fetching goes on while the forkserver imports."""
-        if not isinstance(self.executor, LazyPool) or self.executor.started:
+        if self._pool_ready():
             return
-        if self._starting is None:
-            self._starting = asyncio.ensure_future(asyncio.to_thread(self.executor.start))
-        await asyncio.shield(self._starting)
+        await asyncio.shield(self._begin_start())
 
     def _schedule(self) -> None:
         # After this turn of the event loop, so that jobs made ready together go together.
