@@ -4,6 +4,7 @@ copy and a translation with their original while a look-alike stays apart; a re-
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -53,6 +54,22 @@ def test_a_syndicated_copy_with_other_boilerplate_is_a_near_duplicate() -> None:
     assert similarity(signature(ARREST), signature(copy)) >= 0.5
     assert similarity(signature(ARREST), signature(LOOKALIKE)) < 0.5  # far from a copy
     assert similarity(signature(ARREST), signature(TRAIN)) < NEAR_DUPLICATE
+
+
+def test_signatures_stay_what_the_store_holds() -> None:
+    """Stored signatures are compared with new ones: a faster signature must give the same
+    values (these digests were taken from the first, whole-array computation)."""
+    long_text = " ".join(f"word{i % 997} police warn scam ads {i}" for i in range(400))
+    for text, digest in [
+        (long_text, "6912e889dcb971e4bbfaf6a4048d6ccf17dd2d0ce2ce8c68206b6651c52313a5"),
+        (
+            "ตำรวจเตือนโฆษณาหลอกลวงลงทุนออนไลน์ 12 ราย",
+            "c560745062521e8f7257ee360164ba1e6d7ee47d421fd3e4f8c9b9e46e1663bd",
+        ),
+    ]:
+        values = signature(text).astype("<u4").tobytes()
+        assert hashlib.sha256(values).hexdigest() == digest
+    assert (signature("") == 0xFFFFFFFF).all()
 
 
 def test_thai_and_burmese_are_shingled_without_word_boundaries() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import copy as _copy
 import errno
+import gc
 import os
 import shutil
 import sys
@@ -1873,6 +1874,10 @@ def main() -> None:
             _app_for(sys.argv[1:])(prog_name="adwatch")
         finally:
             sys.stdout.flush()
+            # The interpreter's last collections at exit would walk every object the
+            # imports made (25-30 ms of a 0.4 s cron re-run); what the command opened
+            # is closed by now, so they are left to the process's end.
+            gc.freeze()
     except BrokenPipeError:
         _silence_stdout()
         raise SystemExit(1) from None
