@@ -4,9 +4,10 @@ Network waits overlap in one asyncio event loop (the Fetcher limits requests in
 flight overall and per host). CPU work (feed parsing, text extraction, Zawgyi
 conversion, language detection, matching) runs in a process pool sized to the
 cores, so it neither blocks the loop nor stays on one core. Each article and its
-hits are committed in one transaction as soon as they are ready, and a source's
-ETag/Last-Modified are stored only after all its entries are, so a scan killed at
-any moment loses at most the articles in flight and a re-run picks them up.
+hits are committed as soon as they are ready (with the others ready at that moment,
+adwatch.store_writer), and a source's ETag/Last-Modified are stored only after all its
+entries are, so a scan killed at any moment loses at most the articles in flight and
+a re-run picks them up.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import signal
 import socket
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -52,6 +53,7 @@ from adwatch.models import (
     Watchlist,
 )
 from adwatch.store import Store, evidence_folder, open_store
+from adwatch.store_writer import StoreWriter
 from adwatch.text.dates import iso_utc, utc_now
 from adwatch.workers import Batcher, LazyPool
 
@@ -408,7 +410,7 @@ class _Scan:
         self.batcher = Batcher(executor)
         self.articles = articles
         self.on_event = on_event or (lambda event: None)
-        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="adwatch-store")
+        self.writer = StoreWriter(store)
         self.claimed_urls: set[str] = set()  # canonical URLs taken by a source in this run
         # Validators are stored only once all of a source's entries are, so a
         # killed scan never turns the next fetch into a 304 that hides entries.
@@ -440,13 +442,14 @@ class _Scan:
         return await self.batcher.run(fn, *args)
 
     async def _db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run a store call on the one writer thread.
+        """Run a store call on the one writer thread; return once it is committed.
 
         SQLite work (inserts, the trigram index) would otherwise stall the event
-        loop; one thread keeps the store's calls in order on one connection.
+        loop; one thread keeps the store's calls in order on one connection, and
+        commits the calls of a moment together (adwatch.store_writer).
         """
         call = functools.partial(fn, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self.writer, call)
+        return await asyncio.wrap_future(self.writer.submit(call))
 
     async def run(self, sources: Sequence[Source]) -> list[SourceOutcome]:
         from adwatch.fetch import Fetcher
@@ -472,7 +475,7 @@ class _Scan:
         finally:
             # Even on Ctrl-C: what was appended is synced, and the file is readable.
             await self._db(self._close_evidence)
-            self.writer.shutdown(wait=True)
+            self.writer.close()
 
     async def _kept_robots(self) -> list[RobotsFile]:
         """robots.txt files an earlier scan fetched that may still be used: the fetcher

@@ -277,6 +277,22 @@ class Store(ABC):
         A transaction inside a transaction joins the outer one.
         """
 
+    # A group: the calls of a moment in one transaction, each in a savepoint of its own (the
+    # scan's writer, adwatch.store_writer). Inside a group `transaction` joins the group.
+
+    @abstractmethod
+    def begin_group(self) -> None:
+        """Open the group's transaction, unless one is open; it holds the write lock."""
+
+    @abstractmethod
+    def commit_group(self) -> None:
+        """Commit the group's transaction, if one is open (on failure it is rolled back)."""
+
+    @abstractmethod
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A part of the open group that an error undoes alone (outside a group: a
+        transaction of its own)."""
+
     @abstractmethod
     def close(self) -> None: ...
 

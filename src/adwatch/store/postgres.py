@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +89,7 @@ class PostgresStore(Store):
         self.conn = conn
         self.location = location
         self._depth = 0  # transactions open; inner ones join the outer one
+        self._group: AbstractContextManager[Any] | None = None  # open from begin_group
         self._cursors = itertools.count()
         self._verified: dict[tuple[Any, ...], list[int]] = {}  # --text: article ids
 
@@ -167,6 +168,42 @@ class PostgresStore(Store):
         self._depth -= 1
         with self._errors():
             transaction.__exit__(None, None, None)
+
+    def begin_group(self) -> None:
+        if self._depth:
+            return
+        with self._errors():
+            group = self.conn.transaction()
+            group.__enter__()
+        self._group = group
+        self._depth += 1
+
+    def commit_group(self) -> None:
+        group, self._group = self._group, None
+        if group is None:
+            return
+        self._depth -= 1
+        with self._errors():
+            group.__exit__(None, None, None)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        if self._group is None:
+            with self.transaction():
+                yield
+            return
+        # psycopg makes a transaction block inside another one a savepoint.
+        with self._errors():
+            part = self.conn.transaction()
+            part.__enter__()
+        try:
+            yield
+        except BaseException as exc:
+            with self._errors():
+                part.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        with self._errors():
+            part.__exit__(None, None, None)
 
     # --- what PostgreSQL says its own way ---------------------------------------------
 

@@ -478,6 +478,43 @@ class SQLiteStore(Store):
         with self._errors():
             self.conn.commit()
 
+    def begin_group(self) -> None:
+        if self.conn.in_transaction:
+            return
+        with self._errors():
+            # IMMEDIATE: the write lock is taken (or waited for) now, so a write after a
+            # read in the group never finds its snapshot changed by another writer.
+            self.conn.execute("BEGIN IMMEDIATE")
+
+    def commit_group(self) -> None:
+        if not self.conn.in_transaction:
+            return
+        try:
+            with self._errors():
+                self.conn.commit()
+        except BaseException:
+            if self.conn.in_transaction:  # a full disk can leave it open
+                self.conn.rollback()
+            raise
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        if not self.conn.in_transaction:
+            with self.transaction():
+                yield
+            return
+        with self._errors():
+            self.conn.execute("SAVEPOINT adwatch_part")
+        try:
+            yield
+        except BaseException:
+            with self._errors():
+                self.conn.execute("ROLLBACK TO adwatch_part")
+                self.conn.execute("RELEASE adwatch_part")
+            raise
+        with self._errors():
+            self.conn.execute("RELEASE adwatch_part")
+
     @contextmanager
     def _errors(self) -> Iterator[None]:
         """SQLite's errors as one-line StoreErrors: read-only, disk full, query failed."""
