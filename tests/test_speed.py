@@ -183,6 +183,62 @@ def test_scan_workers_start_with_the_thai_word_list_loaded() -> None:
     assert words == ["โฆษณา", "หลอกลวง"]
 
 
+_FORKSERVER_PROBE = """
+import json
+import os
+import sys
+from pathlib import Path
+
+from adwatch.config import load_config
+from adwatch.pipeline import run_scan
+
+run_scan(load_config(Path(sys.argv[1])))
+commands = []
+for entry in os.listdir("/proc"):
+    if not entry.isdigit():
+        continue
+    try:
+        stat = Path(f"/proc/{entry}/stat").read_text()
+        command = Path(f"/proc/{entry}/cmdline").read_bytes()
+    except OSError:
+        continue
+    if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid():  # a child of this process
+        commands.append(command.decode(errors="replace"))
+print(json.dumps(any("forkserver" in command for command in commands)))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_scan_of_sources_never_fetched_starts_the_forkserver_before_any_job(
+    tmp_path: Path, keep_alive_server: tuple[str, list[int]]
+) -> None:
+    """The forkserver imports the worker modules while the first scan of a source opens
+    its store and waits on the network; a scan of sources fetched before starts nothing
+    until a job comes (here none: the feed is gone)."""
+    base, _ = keep_alive_server
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        f"version: 1\nstore: {tmp_path / 'adwatch.db'}\nmarkets:\n  TH: {{name: Thailand}}\n"
+        f"sources:\n  - {{name: gone, url: '{base}/gone.xml', market: TH}}\n"
+        "watchlists:\n  - name: scam\n    terms:\n      en: [scam ads]\n",
+        encoding="utf-8",
+    )
+
+    def forkserver_started() -> bool:
+        done = subprocess.run(
+            [sys.executable, "-c", _FORKSERVER_PROBE, str(config)],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert done.returncode == 0, done.stderr
+        started: bool = json.loads(done.stdout)
+        return started
+
+    assert forkserver_started()  # the source was never fetched
+    assert not forkserver_started()  # it was, and failed: no job, no process
+
+
 # --- language detection: bounded evidence ---------------------------------------------------
 
 

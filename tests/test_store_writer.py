@@ -1,7 +1,8 @@
 """The scan's store writer (adwatch.store_writer): calls that queue up while it works share
 one commit, a call that fails undoes only its own writes, a commit that fails fails every
 call of its group, and a call's future is resolved only once its group is committed.
-Run on both engines (`--engine postgresql`)."""
+Also the store's list of sources no scan has fetched. Run on both engines (`--engine
+postgresql`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from store_sql import execute, value
 
 from adwatch.errors import StoreError
-from adwatch.models import Article
+from adwatch.models import Article, Source
 from adwatch.store import Store, open_store
 from adwatch.store_writer import StoreWriter
 
@@ -170,3 +171,18 @@ def test_close_commits_what_was_submitted(store: Store, store_at: str) -> None:
     assert all(f.done() and f.exception() is None for f in futures)
     assert all(_stored(store_at, n) == 1 for n in range(3))
     writer.close()  # a second close does nothing
+
+
+def test_unfetched_sources_are_those_no_scan_has_fetched(store: Store) -> None:
+    """What tells a scan that workers will be needed before any feed answers."""
+    store.sync_sources(
+        [
+            Source("checked", "https://example.com/a.xml", "VN"),
+            Source("failed", "https://example.com/b.xml", "VN"),
+            Source("new", "https://example.com/c.xml", "VN"),
+        ]
+    )
+    store.record_source_result("checked", ok=True, status=200, error=None)
+    store.record_source_result("failed", ok=False, status=404, error="HTTP 404")
+    assert store.unfetched_sources(["checked", "failed", "new", "unknown"]) == ["new"]
+    assert store.unfetched_sources([]) == []

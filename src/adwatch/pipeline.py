@@ -55,7 +55,7 @@ from adwatch.models import (
 from adwatch.store import Store, evidence_folder, open_store
 from adwatch.store_writer import StoreWriter
 from adwatch.text.dates import iso_utc, utc_now
-from adwatch.workers import Batcher, LazyPool
+from adwatch.workers import Batcher, LazyPool, warm_forkserver
 
 if TYPE_CHECKING:
     from adwatch.alerting import TargetReport
@@ -915,6 +915,10 @@ def run_scan(
     try:
         with store.scan_session():
             store.sync_sources(config.sources)
+            if articles and executor is None and store.unfetched_sources([s.name for s in chosen]):
+                # A source no scan has fetched has only new entries: the workers will be
+                # needed (a re-run where every feed answers 304 starts no process).
+                warm_forkserver()
             store.mark_interrupted_runs()
             run_id = store.start_run()
             started_at = utc_now()

@@ -53,6 +53,17 @@ PRELOAD = [
 ]
 
 
+def warm_forkserver() -> None:
+    """Start the forkserver now, for a scan that is sure to need workers: it imports the
+    worker modules (PRELOAD, about half a second of CPU) while the scan opens its store and
+    waits on its first requests, and the pool forks its workers from it when it starts."""
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    forkserver.ensure_running()
+
+
 def worker_pool(
     initializer: Callable[..., None],
     initargs: Sequence[Any],

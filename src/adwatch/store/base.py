@@ -355,6 +355,20 @@ class Store(ABC):
         row = self._fetch_one("SELECT etag, last_modified FROM sources WHERE name = ?", [name])
         return (row[0], row[1]) if row else (None, None)
 
+    def unfetched_sources(self, names: Sequence[str]) -> list[str]:
+        """Those of `names` that no scan has fetched yet: every entry of theirs is new."""
+        found: list[str] = []
+        for chunk in chunks(names):
+            found.extend(
+                row[0]
+                for row in self._fetch(
+                    f"SELECT name FROM sources WHERE last_checked_at IS NULL "
+                    f"AND name IN ({marks(len(chunk))})",
+                    chunk,
+                )
+            )
+        return found
+
     def record_source_result(
         self,
         name: str,
