@@ -20,10 +20,12 @@ import math
 import mimetypes
 import random
 import ssl
+import threading
 import time
 import urllib.robotparser
 import zlib
 from collections.abc import AsyncGenerator, Iterable, Iterator
+from concurrent.futures import Future
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -100,6 +102,42 @@ class _Robots:
     next_slot: float = 0.0  # time.monotonic() before which the next request must wait
 
 
+def read_environment_soon(settings: FetchSettings) -> Future[ssl.SSLContext]:
+    """Start reading the TLS and proxy settings of the environment on a thread of its own,
+    for a `Fetcher(environment=...)` made later: the CA bundle takes about 20 ms to load,
+    without Python's lock, and a scan opens its store meanwhile."""
+    future: Future[ssl.SSLContext] = Future()
+
+    def read() -> None:
+        try:
+            future.set_result(_read_environment(settings))
+        except BaseException as exc:  # the Fetcher raises it, as its own
+            future.set_exception(exc)
+
+    threading.Thread(target=read, name="adwatch-environment", daemon=True).start()
+    return future
+
+
+def _read_environment(settings: FetchSettings) -> ssl.SSLContext:
+    """The TLS context; raises here, not at the first fetch, on a bad proxy or CA file."""
+    tls = httpx.create_ssl_context(trust_env=True)
+    _make_client(settings, tls)  # reads the proxy variables; it holds no connection yet
+    return tls
+
+
+def _make_client(settings: FetchSettings, tls: ssl.SSLContext) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.timeout),
+        # We follow redirects ourselves, to refuse non-HTTP targets and ask robots.txt per hop.
+        follow_redirects=False,
+        # HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY and SSL_CERT_FILE from the environment.
+        trust_env=True,
+        headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+        limits=httpx.Limits(max_connections=max(100, settings.concurrency)),
+        verify=tls,
+    )
+
+
 class Fetcher:
     """Async context manager; one per scan run."""
 
@@ -112,8 +150,10 @@ class Fetcher:
         max_tries: int = 3,
         retry_after_cap: float = 30.0,
         backoff: float = 0.5,
+        environment: Future[ssl.SSLContext] | None = None,
     ) -> None:
         self.settings = settings
+        self._environment = environment  # read_environment_soon's, if the caller started it
         self.max_redirects = max_redirects
         self.max_tries = max(1, max_tries)
         self.retry_after_cap = retry_after_cap
@@ -138,7 +178,10 @@ class Fetcher:
     async def __aenter__(self) -> Fetcher:
         # The CA bundle is read from disk once, off the event loop, for every site's client.
         try:
-            self._tls = await asyncio.to_thread(self._check_environment)
+            if self._environment is None:
+                self._tls = await asyncio.to_thread(_read_environment, self.settings)
+            else:
+                self._tls = await asyncio.wrap_future(self._environment)
         except (ValueError, ImportError, OSError, httpx.InvalidURL) as exc:
             # A bad HTTP_PROXY, HTTPS_PROXY, ALL_PROXY or SSL_CERT_FILE in the environment;
             # FetchError keeps a proxy's password out of the message.
@@ -157,24 +200,6 @@ class Fetcher:
         self._tls = None
         for client in clients.values():
             await client.aclose()
-
-    def _check_environment(self) -> ssl.SSLContext:
-        """Return the TLS context; raise here, not at the first fetch, on a bad proxy or CA file."""
-        tls = httpx.create_ssl_context(trust_env=True)
-        self._make_client(tls)  # reads the proxy variables; it holds no connection yet
-        return tls
-
-    def _make_client(self, tls: ssl.SSLContext) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            timeout=httpx.Timeout(self.settings.timeout),
-            # We follow redirects ourselves, to refuse non-HTTP targets and ask robots.txt per hop.
-            follow_redirects=False,
-            # HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY and SSL_CERT_FILE from the environment.
-            trust_env=True,
-            headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
-            limits=httpx.Limits(max_connections=max(100, self.settings.concurrency)),
-            verify=tls,
-        )
 
     async def fetch(
         self,
@@ -395,7 +420,7 @@ class Fetcher:
         origin = _origin(url)
         client = self._clients.get(origin)
         if client is None:
-            client = self._clients[origin] = self._make_client(self._tls)
+            client = self._clients[origin] = _make_client(self.settings, self._tls)
         return client
 
     def _host_slot(self, host: str) -> asyncio.Semaphore:

@@ -20,7 +20,7 @@ import signal
 import socket
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -58,6 +58,8 @@ from adwatch.text.dates import iso_utc, utc_now
 from adwatch.workers import Batcher, LazyPool, warm_forkserver
 
 if TYPE_CHECKING:
+    import ssl
+
     from adwatch.alerting import TargetReport
     from adwatch.alerts.events import EventCalendar
     from adwatch.evidence import EvidenceWriter, PreparedPage
@@ -401,8 +403,10 @@ class _Scan:
         articles: bool,
         on_event: Callable[[ScanEvent], None] | None,
         semantic: SemanticSettings | None = None,
+        environment: Future[ssl.SSLContext] | None = None,
     ) -> None:
         self.config = config
+        self.environment = environment  # the TLS context, being read (fetch.read_environment_soon)
         self.semantic = semantic
         self.stories: StoryAssigner | None = None  # made on the writer thread when needed
         self.store = store
@@ -466,7 +470,9 @@ class _Scan:
                 async with slots:
                     return await self._scan_source(fetcher, source)
 
-            async with Fetcher(self.config.fetch, robots=robots) as fetcher:
+            async with Fetcher(
+                self.config.fetch, robots=robots, environment=self.environment
+            ) as fetcher:
                 tasks = [in_turn(fetcher, source) for source in sources]
                 outcomes = list(await asyncio.gather(*tasks))
                 await self._db(self.store.keep_robots, fetcher.robots_fetched)
@@ -911,6 +917,10 @@ def run_scan(
     (after closing the run row with what was stored) on Ctrl-C or SIGTERM.
     """
     chosen = select_sources(config, markets=markets, names=sources)
+    from adwatch.fetch import read_environment_soon
+
+    # The CA bundle loads (without Python's lock) while the store opens.
+    environment = read_environment_soon(config.fetch)
     store = open_store(config.store)
     try:
         with store.scan_session():
@@ -925,7 +935,13 @@ def run_scan(
             semantic = semantic_settings(config.watchlists, config.embeddings, store)
             pool = executor or _pool(config.watchlists, semantic)
             scan = _Scan(
-                config, store, pool, articles=articles, on_event=on_event, semantic=semantic
+                config,
+                store,
+                pool,
+                articles=articles,
+                on_event=on_event,
+                semantic=semantic,
+                environment=environment,
             )
             try:
                 with _terminate_as_interrupt():
