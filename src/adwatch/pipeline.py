@@ -21,6 +21,7 @@ import socket
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
+from concurrent.futures import wait as futures_wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -921,6 +922,22 @@ def run_scan(
 
     # The CA bundle loads (without Python's lock) while the store opens.
     environment = read_environment_soon(config.fetch)
+    try:
+        return _scan_store(config, chosen, articles, on_event, executor, environment)
+    finally:
+        # A scan that stops before it fetches never waits for the thread reading the CA
+        # bundle: a thread still inside OpenSSL when the interpreter exits can crash it.
+        futures_wait([environment])
+
+
+def _scan_store(
+    config: Config,
+    chosen: list[Source],
+    articles: bool,
+    on_event: Callable[[ScanEvent], None] | None,
+    executor: Executor | None,
+    environment: Future[ssl.SSLContext],
+) -> ScanSummary:
     store = open_store(config.store)
     try:
         with store.scan_session():

@@ -138,6 +138,11 @@ class LazyPool(Executor):
             self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
+def _read_outcome(done: asyncio.Future[None]) -> None:
+    if not done.cancelled():
+        done.exception()
+
+
 def _nothing() -> None:
     """A job that only makes the pool fork a worker."""
 
@@ -212,6 +217,9 @@ class Batcher:
         if self._starting is None:
             assert isinstance(self.executor, LazyPool)  # any other pool is ready from the start
             self._starting = asyncio.ensure_future(asyncio.to_thread(self.executor.start))
+            # A light job starts the pool without waiting for it, and no job may come after
+            # it: the start's error is read here too, so asyncio never logs it as unread.
+            self._starting.add_done_callback(_read_outcome)
         return self._starting
 
     async def _start(self) -> None:
