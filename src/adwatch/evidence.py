@@ -105,6 +105,7 @@ class EvidencePage:
     headers: tuple[tuple[str, str], ...]  # as stored: see _response_headers
     body: bytes
     sha256: str
+    record_id: str  # WARC-Record-ID, which the page's request record refers to
 
 
 class EvidenceWriter:
@@ -242,25 +243,32 @@ def export_evidence(folder: Path, records: Iterable[EvidenceRef], output: IO[byt
     Every page is checked against its SHA-256 before anything is written, so a page that
     fails leaves `output` empty. A page listed twice is written once.
     """
-    extents: dict[EvidenceRef, int] = {}  # a page -> the bytes of its records
+    return _copy_records(folder, _checked_extents(folder, records), output)
+
+
+def _checked_extents(folder: Path, records: Iterable[EvidenceRef]) -> dict[EvidenceRef, int]:
+    """Each page (once) and how many bytes from its offset hold its records, every page's
+    body checked against its SHA-256."""
+    extents: dict[EvidenceRef, int] = {}
     for record in records:
-        if record not in extents:
-            extents[record] = _checked_extent(folder, record)
+        if record in extents:
+            continue
+        with _open_evidence(folder, record.warc_file) as file:
+            response, block = _member_at(file, record.warc_offset, record.warc_file)
+            page = _page_from(block, record)
+            request = _request_after(file, record.warc_offset + len(response), page.record_id)
+        extents[record] = len(response) + len(request)
+    return extents
+
+
+def _copy_records(folder: Path, extents: Mapping[EvidenceRef, int], output: IO[bytes]) -> int:
+    """A warcinfo record, then each page's records byte for byte; the pages written."""
     output.write(_warcinfo(None))
     for record, length in extents.items():
         with _open_evidence(folder, record.warc_file) as file:
             file.seek(record.warc_offset)
             output.write(file.read(length))
     return len(extents)
-
-
-def _checked_extent(folder: Path, record: EvidenceRef) -> int:
-    """How many bytes from `record.warc_offset` hold the page's records, its body checked."""
-    with _open_evidence(folder, record.warc_file) as file:
-        response, block = _member_at(file, record.warc_offset, record.warc_file)
-        _page_from(block, record)
-        request = _request_after(file, record.warc_offset + len(response), _record_id(block))
-    return len(response) + len(request)
 
 
 def readable_length(path: Path) -> int:
@@ -581,11 +589,8 @@ def _page_from(block: bytes, record: EvidenceRef) -> EvidencePage:
         headers=headers,
         body=body,
         sha256=sha256,
+        record_id=str(parsed.rec_headers.get_header("WARC-Record-ID")),
     )
-
-
-def _record_id(block: bytes) -> str:
-    return str(_parsed(block).rec_headers.get_header("WARC-Record-ID"))
 
 
 def _request_after(file: BinaryIO, offset: int, response_id: str) -> bytes:
@@ -636,9 +641,8 @@ def write_evidence(
     if not kept:
         listed = ", ".join(map(str, article_ids[:10]))
         raise UsageError(f"no page is kept for article {listed} (docs/evidence.md)")
-    records = [kept[i] for i in article_ids if i in kept]
-    for record in records:  # checked before the output is opened: nothing half-written
-        _checked_extent(folder, record)
+    # Checked before the output is opened: nothing half-written.
+    extents = _checked_extents(folder, [kept[i] for i in article_ids if i in kept])
     with open_binary_output(output) as out:
-        pages = export_evidence(folder, records, out)
+        pages = _copy_records(folder, extents, out)
     return EvidenceExport(pages, missing)

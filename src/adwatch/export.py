@@ -16,7 +16,7 @@ import os
 import stat
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Any, BinaryIO, TextIO
 
@@ -137,16 +137,7 @@ def open_output(output: str | Path | None) -> Iterator[TextIO]:
         with _stdout_text() as out:
             yield out
         return
-    path = Path(output)
-    how = _how_to_write(path)
-    if how == "atomic":
-        writer = atomic_write(path)
-    elif how == "link":
-        # Open through the link, so the kernel's rules on following links apply.
-        writer = _write_through(path, os.O_CREAT | os.O_TRUNC)
-    else:
-        writer = _write_through(path, 0)
-    with writer as out:
+    with _open_path(Path(output), binary=False) as out:
         yield out
 
 
@@ -161,16 +152,19 @@ def open_binary_output(output: str | Path) -> Iterator[BinaryIO]:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    path = Path(output)
+    with _open_path(Path(output), binary=True) as out:
+        yield out
+
+
+def _open_path(path: Path, *, binary: bool) -> AbstractContextManager[Any]:
+    """How `open_output` and `open_binary_output` write to a path (see `open_output`)."""
     how = _how_to_write(path)
     if how == "atomic":
-        writer = atomic_write(path, binary=True)
-    elif how == "link":
-        writer = _write_through(path, os.O_CREAT | os.O_TRUNC, binary=True)
-    else:
-        writer = _write_through(path, 0, binary=True)
-    with writer as out:
-        yield out
+        return atomic_write(path, binary=binary)
+    if how == "link":
+        # Open through the link, so the kernel's rules on following links apply.
+        return _write_through(path, os.O_CREAT | os.O_TRUNC, binary=binary)
+    return _write_through(path, 0, binary=binary)
 
 
 def _how_to_write(path: Path) -> str:

@@ -178,10 +178,8 @@ class Fetcher:
     async def __aenter__(self) -> Fetcher:
         # The CA bundle is read from disk once, off the event loop, for every site's client.
         try:
-            if self._environment is None:
-                self._tls = await asyncio.to_thread(_read_environment, self.settings)
-            else:
-                self._tls = await asyncio.wrap_future(self._environment)
+            environment = self._environment or read_environment_soon(self.settings)
+            self._tls = await asyncio.wrap_future(environment)
         except (ValueError, ImportError, OSError, httpx.InvalidURL) as exc:
             # A bad HTTP_PROXY, HTTPS_PROXY, ALL_PROXY or SSL_CERT_FILE in the environment;
             # FetchError keeps a proxy's password out of the message.

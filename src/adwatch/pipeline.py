@@ -234,11 +234,11 @@ class ArticleJob:
 class PreparedArticle:
     article: Article
     matches: list[Match]
+    fingerprint: StoryFingerprint  # for stories (docs/stories.md)
     page_failed: bool = False
     note: str | None = None  # why the page gave no article, when it failed
     hit_totals: dict[str, int] = field(default_factory=dict)  # watchlists over the cap
     vector: ArticleVector | None = None  # the lead's embedding, when the scan embeds
-    fingerprint: StoryFingerprint | None = None  # for stories (docs/stories.md)
     indicators: list[Indicator] = field(default_factory=list)  # phones, LINE ids, wallets ...
     page_record: PreparedPage | None = None  # the page's WARC records, when it is kept
 
@@ -328,11 +328,11 @@ def prepare_article(job: ArticleJob) -> PreparedArticle:
     return PreparedArticle(
         article,
         matches,
+        story_fingerprint(text),
         page_failed=page_failed,
         note=note,
         hit_totals=found.capped(),
         vector=vector,
-        fingerprint=story_fingerprint(text),
         indicators=extract_indicators(text, market=job.market, language=language),
         page_record=page_record,
     )
@@ -640,20 +640,18 @@ class _Scan:
     def _save(
         self, prepared: PreparedArticle, retry: PageRetry | None, *, stored_before: bool = False
     ) -> SavedArticle:
-        """Store an article with its hits, vector and fingerprint (its story is found once
-        every article of the scan is stored, see `_assign_stories`)."""
-        article, linkable, story_id = prepared.article, None, None
-        if prepared.fingerprint is not None:
-            # The story is chosen before the insert, so the row is written once with it.
-            assigner = self._assigner()
-            linkable = assigner.linkable(
-                0,
-                seen_at=article.published_at or article.fetched_at,
-                language=article.language,
-                fingerprint=prepared.fingerprint,
-                vector=prepared.vector,
-            )
-            story_id = assigner.choose(linkable)
+        """Store an article with its hits, vector and fingerprint, in its story."""
+        article = prepared.article
+        # The story is chosen before the insert, so the row is written once with it.
+        assigner = self._assigner()
+        linkable = assigner.linkable(
+            0,
+            seen_at=article.published_at or article.fetched_at,
+            language=article.language,
+            fingerprint=prepared.fingerprint,
+            vector=prepared.vector,
+        )
+        story_id = assigner.choose(linkable)
         matches, totals = prepared.matches, prepared.hit_totals
         if self.calendar is not None:
             # Events raise severities and switch event-only watchlists on (docs/alerts.md).
@@ -673,11 +671,11 @@ class _Scan:
             page_retry=retry,
             vector=prepared.vector,
             fingerprint=prepared.fingerprint,
-            place_story=linkable is not None,
+            place_story=True,
             story_id=story_id,
         )
-        if linkable is not None and saved.story_id is not None:
-            self._assigner().remember(replace(linkable, key=saved.article_id), saved.story_id)
+        if saved.story_id is not None:
+            assigner.remember(replace(linkable, key=saved.article_id), saved.story_id)
         return saved
 
     def _keep(self, prepared: PreparedArticle, *, stored_before: bool) -> EvidenceRef | None:

@@ -98,6 +98,8 @@ def rematch(
     """
     selected = _select(watchlists, only)
     scope = {w.name for w in selected} if only else None
+    # Indicators are stored again only by a run over every watchlist that writes.
+    indicators = scope is None and not dry_run
     tally = _Tally([w.name for w in selected], dry_run=dry_run)
     calendar = EventCalendar(events)
     with (
@@ -107,11 +109,13 @@ def rematch(
         semantic = semantic_settings(selected, embeddings or EmbeddingSettings(), store)
         chunks = _article_chunks(store, since, semantic is not None)
         if workers <= 1:
-            _init_worker(selected, semantic)
+            _init_worker(selected, semantic, indicators)
             for rows in chunks:
                 _apply(store, _match_in_worker(rows), rows, scope, tally, calendar)
         else:
-            with worker_pool(_init_worker, [selected, semantic], workers=workers) as pool:
+            with worker_pool(
+                _init_worker, [selected, semantic, indicators], workers=workers
+            ) as pool:
                 _run_in_pool(pool, workers, chunks, store, scope, tally, calendar)
     return RematchReport(
         articles=tally.articles, changes=tally.changes(), dry_run=dry_run, planned=tally.planned
@@ -193,17 +197,22 @@ class _Rematched:
     matches: list[Match]
     vector: ArticleVector | None = None  # embedded again (none stored, or another model)
     tone: float | None = None
-    indicators: list[Any] | None = None  # found again: the extractor may have improved
+    # Found again (the extractor may have improved), when the run stores them.
+    indicators: list[Any] | None = None
 
 
 _worker_matcher: Matcher | None = None
 _worker_semantic: Any = None
+_worker_indicators = False  # whether to find each article's indicators again
 
 
-def _init_worker(watchlists: Sequence[Watchlist], semantic: Any = None) -> None:
+def _init_worker(
+    watchlists: Sequence[Watchlist], semantic: Any = None, indicators: bool = False
+) -> None:
     """Build the matcher (and the semantic stage) once per worker process."""
-    global _worker_matcher, _worker_semantic
+    global _worker_matcher, _worker_semantic, _worker_indicators
     _worker_matcher = Matcher.build(watchlists)
+    _worker_indicators = indicators
     _worker_semantic = None
     if semantic is not None:
         from adwatch.semantic.stage import SemanticStage
@@ -220,7 +229,11 @@ def _match_in_worker(rows: list[tuple[StoredText, ArticleVector | None]]) -> lis
     for row, stored in rows:
         # The same per-watchlist cap as the scan, so a rematch gives the scan's hits.
         found = _worker_matcher.match_article(row.text, market=row.market, language=row.language)
-        indicators = extract_indicators(row.text, market=row.market, language=row.language)
+        indicators = (
+            extract_indicators(row.text, market=row.market, language=row.language)
+            if _worker_indicators
+            else None
+        )
         if _worker_semantic is None:
             done.append(_Rematched(found, found.matches, indicators=indicators))
             continue
@@ -295,7 +308,7 @@ def _apply(
                 store.save_vector(row.article_id, result.vector)
             if result.tone is not None:
                 store.set_tone(row.article_id, result.tone)
-            if result.indicators is not None and scope is None:
+            if result.indicators is not None:
                 store.replace_indicators(row.article_id, result.indicators)
             changes = store.replace_hits(
                 row.article_id,

@@ -37,7 +37,7 @@ class StoreWriter:
     def __init__(self, store: Store, *, group_calls: int = GROUP_CALLS) -> None:
         self.store = store
         self.group_calls = max(1, group_calls)
-        self.commits = 0  # groups committed (docs/scan.md shows what grouping saves)
+        self.commits = 0  # groups committed so far
         self._queue: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._work, name="adwatch-store", daemon=True)
         self._thread.start()

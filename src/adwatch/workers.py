@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.context import BaseContext
 
 # What the workers run, imported once in the forkserver and inherited by every worker
 # it forks, instead of imported again by each. The default, ["__main__"], loads
@@ -57,10 +58,9 @@ def warm_forkserver() -> None:
     """Start the forkserver now, for a scan that is sure to need workers: it imports the
     worker modules (PRELOAD, about half a second of CPU) while the scan opens its store and
     waits on its first requests, and the pool forks its workers from it when it starts."""
-    import multiprocessing
     from multiprocessing import forkserver
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    _forkserver_context()
     forkserver.ensure_running()
 
 
@@ -71,17 +71,23 @@ def worker_pool(
     workers: int | None = None,
 ) -> ProcessPoolExecutor:
     """A pool of `workers` processes (default: one per core), each set up by `initializer`."""
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
     return ProcessPoolExecutor(
         max_workers=workers or max(1, os.cpu_count() or 1),
-        mp_context=context,
+        mp_context=_forkserver_context(),
         initializer=_start_worker,
         initargs=(initializer, tuple(initargs)),
     )
+
+
+def _forkserver_context() -> BaseContext:
+    """The forkserver's context, its server set to import PRELOAD before it forks."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
 
 
 def _start_worker(initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:

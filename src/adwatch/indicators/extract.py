@@ -30,10 +30,12 @@ def extract_indicators(
     Vietnam and Myanmar.
     """
     wallets = find_wallets(text)
-    accounts = _outside(find_line_ids(text) + find_telegram_handles(text), _spans(wallets))
-    emails = _outside(find_emails(text), _spans(wallets))
-    links = find_links(text, skip=_spans(wallets) + _spans(accounts))
-    taken = _spans(wallets) + _spans(accounts) + _spans(emails) + links.url_spans
+    in_wallets = _spans(wallets)
+    accounts = _outside(find_line_ids(text) + find_telegram_handles(text), in_wallets)
+    emails = _outside(find_emails(text), in_wallets)
+    in_accounts = _spans(accounts)
+    links = find_links(text, skip=in_wallets + in_accounts)
+    taken = in_wallets + in_accounts + _spans(emails) + links.url_spans
     region = phone_region(market=market, language=language)
     phones = _outside(find_phones(text, region=region), taken)
     found = [

@@ -55,8 +55,6 @@ _DEFANGED_DOT = re.compile(_DOT, re.IGNORECASE)
 # Burmese articles; the full pattern tries every word, about 80 ns a character).
 _HOST_HINT = re.compile(rf"[a-z0-9]{_DOT}[a-z0-9]", re.IGNORECASE)
 _DEFANGED_AT = re.compile(_AT, re.IGNORECASE)
-_LOCAL_PART_AFTER = re.compile(_AT, re.IGNORECASE)
-_TRAILING_PUNCTUATION = ".,;:!?)]}'\"»”’"
 
 TELEGRAM_HOSTS = frozenset({"t.me", "telegram.me", "telegram.dog"})
 LINE_HOSTS = frozenset({"line.me", "lin.ee", "page.line.me"})
@@ -169,7 +167,7 @@ def _is_plain_host(text: str, match: re.Match[str], host_raw: str) -> bool:
     """Whether a host written without a scheme is a host name and not prose."""
     start, end = match.span("host")
     # "somchai.shop@example.com": the part before the at-sign is not a host.
-    if _LOCAL_PART_AFTER.match(text, end):
+    if _DEFANGED_AT.match(text, end):
         return False
     # "@shop.th" with nothing before the at-sign is a handle, not an email's domain.
     if start and text[start - 1] == "@" and (start < 2 or not text[start - 2].isalnum()):

@@ -45,6 +45,8 @@ FALLBACK_REGIONS = ("TH", "VN", "MM")
 _THAI_DIGITS = "\u0e50-\u0e59"
 _MYANMAR_DIGITS = "\u1040-\u1049"
 _DIGIT = f"[0-9{_THAI_DIGITS}{_MYANMAR_DIGITS}\uff10-\uff19]"
+_THAI_DIGIT = re.compile(f"[{_THAI_DIGITS}]")
+_MYANMAR_DIGIT = re.compile(f"[{_MYANMAR_DIGITS}]")
 _SEPARATOR = "[ \u00a0\t\\-\u2010-\u2013.()/]"
 # Digits and separators alternate without overlap, so the pattern cannot backtrack.
 MIN_DIGITS = 7
@@ -191,18 +193,22 @@ def _pieces(groups: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
         yield groups[0][0], groups[-1][1]
 
 
+def regions_for(written: str, region: str | None) -> tuple[str, ...]:
+    """The countries a local number in `written` is read in: a number written in Thai or
+    Myanmar digits belongs to that country, whatever the market; else `region`, or each of
+    FALLBACK_REGIONS when there is none."""
+    if _THAI_DIGIT.search(written):
+        return ("TH",)
+    if _MYANMAR_DIGIT.search(written):
+        return ("MM",)
+    return (region.upper(),) if region else FALLBACK_REGIONS
+
+
 def _phones_in_window(
     window: str, offset: int, text: str, region: str | None
 ) -> Iterable[Indicator]:
-    # A number written in Thai or Myanmar digits belongs to that country, whatever the market.
-    if re.search(f"[{_THAI_DIGITS}]", window):
-        regions: tuple[str, ...] = ("TH",)
-    elif re.search(f"[{_MYANMAR_DIGITS}]", window):
-        regions = ("MM",)
-    else:
-        regions = (region,) if region else FALLBACK_REGIONS
     readings: dict[tuple[int, int], set[str]] = {}
-    for candidate_region in regions:
+    for candidate_region in regions_for(window, region):
         for match in PhoneNumberMatcher(window, candidate_region, leniency=Leniency.VALID):
             start, end = offset + match.start, offset + match.end
             if _is_kept(match.raw_string, match.number, candidate_region, text, end):

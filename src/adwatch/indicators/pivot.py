@@ -19,18 +19,15 @@ import re
 
 from adwatch.indicators.extract import extract_indicators
 from adwatch.indicators.handles import find_line_ids, find_telegram_handles
-from adwatch.indicators.links import EMAIL, URL, find_links, refang
-from adwatch.indicators.phones import FALLBACK_REGIONS, parse_phone
+from adwatch.indicators.links import EMAIL, TELEGRAM_HANDLE, URL, find_links, refang
+from adwatch.indicators.phones import parse_phone, regions_for
 from adwatch.indicators.wallets import WALLET_CANDIDATE, check_wallet
 from adwatch.text.untrusted import terminal_line
 
 _PHONE_LIKE = re.compile(
     r"(?:tel:)?[+\uff0b(]?[0-9\u0e50-\u0e59\u1040-\u1049][0-9\u0e50-\u0e59\u1040-\u1049 ()\-.]{5,24}"
 )
-_THAI_DIGIT = re.compile("[\u0e50-\u0e59]")
-_MYANMAR_DIGIT = re.compile("[\u1040-\u1049]")
 _LINE_ID = re.compile(r"[a-z0-9._\-]{4,20}")
-_TELEGRAM_HANDLE = re.compile(r"[a-z][a-z0-9_]{4,31}")
 _TRAILING_PUNCTUATION = ".,;:!?)]}'\""
 
 
@@ -70,13 +67,7 @@ def _as_phone(pasted: str, region: str | None) -> list[tuple[str, str]]:
     if written.startswith(("+", "\uff0b")) or digits.startswith("00"):
         candidates = [parse_phone("+" + digits.removeprefix("00"), "ZZ")]
     else:
-        if _THAI_DIGIT.search(written):
-            regions: tuple[str, ...] = ("TH",)
-        elif _MYANMAR_DIGIT.search(written):
-            regions = ("MM",)
-        else:
-            regions = (region.upper(),) if region else FALLBACK_REGIONS
-        candidates = [parse_phone(written, each) for each in regions]
+        candidates = [parse_phone(written, each) for each in regions_for(written, region)]
         # "66812345678": a number pasted with its country code but no "+".
         if not digits.startswith("0"):
             candidates.append(parse_phone("+" + digits, "ZZ"))
@@ -104,7 +95,7 @@ def _as_account(pasted: str, region: str | None) -> list[tuple[str, str]]:
     readings = []
     if _LINE_ID.fullmatch(name) and any(char.isalpha() for char in name):
         readings.append(("line_id", name))
-    if _TELEGRAM_HANDLE.fullmatch(name):
+    if TELEGRAM_HANDLE.fullmatch(name):
         readings.append(("telegram", name))
     if readings:
         return readings
