@@ -166,8 +166,7 @@ def raise_alerts(
     stamp = iso_utc(now)
     alerts: list[Alert] = []
     if new_hits:
-        critical, _total = store.critical_hits(found_since=found_since, limit=MAX_CRITICAL_PER_SCAN)
-        alerts.extend(critical)
+        alerts.extend(store.critical_hits(found_since=found_since, limit=MAX_CRITICAL_PER_SCAN))
         # Yesterday too: a spike that grew after yesterday's last scan is raised now.
         alerts.extend(risk.alert for risk in emerging_risks(store, days=2, now=now))
     if "digest" in settings.send and settings.targets:
@@ -232,16 +231,10 @@ def alert_from_dict(data: Mapping[str, Any]) -> Alert:
     if kind == "hit":
         return HitAlert(**fields)
     if kind == "digest":
-        return Digest(
-            **{
-                **fields,
-                "top": tuple(HitAlert(**{k: v for k, v in t.items() if k != "kind"})
-                             for t in fields.get("top", ())),
-                "spikes": tuple(SpikeAlert(**{**{k: v for k, v in s.items() if k != "kind"},
-                                              "stories": tuple(s.get("stories", ()))})
-                                for s in fields.get("spikes", ())),
-            }
-        )  # fmt: skip
+        # Its hits and spikes are kept in their own as_dict() forms, kind included.
+        top = tuple(map(alert_from_dict, fields.get("top", ())))
+        spikes = tuple(map(alert_from_dict, fields.get("spikes", ())))
+        return Digest(**{**fields, "top": top, "spikes": spikes})
     raise ValueError(f"unknown alert kind {kind!r}")
 
 
@@ -259,7 +252,11 @@ class TargetReport:
     gave_up: int = 0
     waiting: int = 0  # due but not tried now: the target failed earlier in this round
     answer: str | None = None  # the last answer of the server
-    ok: bool = True
+
+    @property
+    def ok(self) -> bool:
+        """Whether the target took everything tried now."""
+        return self.failed == 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -357,7 +354,6 @@ def _record(
         failed=report.failed + len(batch),
         gave_up=report.gave_up + gave_up,
         answer=outcome.answer,
-        ok=False,
     )
 
 

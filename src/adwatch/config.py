@@ -1091,7 +1091,7 @@ def _parse_events(
     if not isinstance(node, yaml.SequenceNode):
         raise where.error(node, "events", f"expected a list, got {_kind(node)}")
     events: list[Event] = []
-    nodes: dict[str, yaml.Node] = {}
+    seen: set[str] = set()  # event names
     known_watchlists = {w.name for w in watchlists}
     for i, item in enumerate(node.value):
         fields = _mapping(where, item, f"events[{i}]")
@@ -1101,7 +1101,7 @@ def _parse_events(
             if required not in fields:
                 raise where.error(item, f"{label}.{required}", "missing")
         name = _str(where, fields["name"], f"{label}.name")
-        if name in nodes:
+        if name in seen:
             raise where.error(fields["name"], f"{label}.name", "name given twice")
         market = _str(where, fields["market"], f"{label}.market").upper()
         if market not in markets:
@@ -1129,7 +1129,7 @@ def _parse_events(
         event = Event(name, market, start.isoformat(), end.isoformat(), levels, names)
         _warn_odd_event(where, item, fields["end"], label, event, events)
         events.append(event)
-        nodes[name] = item
+        seen.add(name)
     return tuple(events)
 
 

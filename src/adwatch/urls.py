@@ -9,6 +9,7 @@ parameters that marketing tools append to every shared link.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 # Query keys whose only job is to tell an analytics tool where a click came from.
@@ -166,18 +167,19 @@ def redact_url(url: str) -> str:
     return f"{scheme}{sep}{authority}{_redact_query(tail)}"
 
 
-def redact_urls(text: str) -> str:
-    """`text` with every URL in it passed through `redact_url`."""
+def redact_urls(text: str, redact: Callable[[str], str] = redact_url) -> str:
+    """`text` with every URL in it passed through `redact` (`redact_url`, or another way
+    of hiding what a URL holds, such as cutting it to its origin)."""
     if "://" not in text:
         return text
-    return _URL_IN_TEXT.sub(_redact_match, text)
 
+    def redacted(match: re.Match[str]) -> str:
+        # Punctuation that ends a sentence is not part of the URL before it.
+        url = match.group(0)
+        kept = url.rstrip(".,;:!?)]}")
+        return redact(kept) + url[len(kept) :]
 
-def _redact_match(match: re.Match[str]) -> str:
-    # Punctuation that ends a sentence is not part of the URL before it.
-    url = match.group(0)
-    kept = url.rstrip(".,;:!?)]}")
-    return redact_url(kept) + url[len(kept) :]
+    return _URL_IN_TEXT.sub(redacted, text)
 
 
 def _redact_query(tail: str) -> str:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from adwatch.alerts.messages import RenderedMessage
+from adwatch.errors import one_line
 from adwatch.models import (
     AlertTarget,
     DeliveryOutcome,
@@ -36,6 +37,7 @@ from adwatch.models import (
     default_user_agent,
 )
 from adwatch.text.untrusted import terminal_line
+from adwatch.urls import redact_urls
 
 if TYPE_CHECKING:
     import smtplib
@@ -45,8 +47,6 @@ ANSWER_BODY_CHARS = 200  # of a webhook's answer, in the outcome
 ANSWER_READ_BYTES = 4096  # read of the answer's body; the rest is never downloaded
 ANSWER_LIMIT = 500  # characters of any answer
 HIDDEN = "***"
-# A URL inside an error message or an answer: everything after its host goes.
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
 # Path segments and query values this long are scrubbed one by one too: a token.
 _TOKEN_LENGTH = 16
 
@@ -103,21 +103,14 @@ def _origin(url: str, base: str | None = None) -> str:
 
 
 def _one_line(text: str, secrets: Iterable[str], limit: int = ANSWER_LIMIT) -> str:
-    """`text` as one safe line with every URL cut to its origin and every secret hidden."""
-    line = " ".join(terminal_line(text).split())
-    line = _URL_IN_TEXT.sub(_origin_of_match, line)
+    """`text` as one safe line with every URL cut to its origin and every secret hidden
+    (before the line is cut to `limit`, so no secret is left half shown)."""
+    line = redact_urls(terminal_line(text), redact=_origin)
     # Longest first: a token inside the path is hidden with the path, not left half shown.
     for secret in sorted(set(secrets), key=len, reverse=True):
         if secret:
             line = line.replace(secret, HIDDEN)
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def _origin_of_match(match: re.Match[str]) -> str:
-    # Punctuation that ends a sentence or a bracket is not part of the URL before it.
-    url = match.group(0)
-    kept = url.rstrip(".,;:!?)]}")
-    return _origin(kept) + url[len(kept) :]
+    return one_line(line, limit)
 
 
 def _url_secrets(url: str) -> list[str]:

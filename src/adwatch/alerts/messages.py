@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from adwatch import __version__
-from adwatch.errors import ConfigError
+from adwatch.errors import ConfigError, one_line
 from adwatch.models import SEVERITIES, AlertMessage, Digest, HitAlert, SpikeAlert
 from adwatch.text.untrusted import safe_value, strip_unsafe, terminal_line
 from adwatch.urls import is_http_url
@@ -186,8 +186,7 @@ def _digest_view(digest: Digest) -> dict[str, Any]:
 
 def _line(value: object, limit: int = LINE_LIMIT) -> str:
     """`value` as one safe line of at most `limit` characters, runs of spaces as one."""
-    text = " ".join(terminal_line(value).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return one_line(terminal_line(value), limit)
 
 
 def _link(url: str) -> str:

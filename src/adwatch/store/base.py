@@ -1389,9 +1389,9 @@ class Store(ABC):
         )
         return [int(row[0]) for row in rows]
 
-    def critical_hits(self, *, found_since: str, limit: int) -> tuple[list[HitAlert], int]:
+    def critical_hits(self, *, found_since: str, limit: int) -> list[HitAlert]:
         """The first critical hit of each article and watchlist found since `found_since`
-        (not dismissed), oldest first, at most `limit`; and how many there are in all.
+        (not dismissed), oldest first, at most `limit`.
 
         One per article and watchlist: an article that says "scam ad" five times is one
         alert, not five."""
@@ -1405,9 +1405,7 @@ class Store(ABC):
                 WHERE h.id IN ({first}) ORDER BY h.id LIMIT ?""",
             [found_since, limit],
         )
-        total = self._fetch_one(f"SELECT COUNT(*) FROM ({first}) firsts", [found_since])
-        alerts = [HitAlert(int(r[0]), r[1] or "", r[2], r[3] or "", *r[4:12]) for r in rows]
-        return alerts, int(total[0]) if total else 0
+        return [HitAlert(int(r[0]), r[1] or "", r[2], r[3] or "", *r[4:12]) for r in rows]
 
     def story_count(self, filters: Filters) -> int:
         """Stories with a hit matching `filters`."""
