@@ -95,6 +95,31 @@ def test_fts_finds_thai_and_burmese_substrings(tmp_path: Path) -> None:
         assert found('"လောင်းကစား"') == ["https://e.com/my"]
 
 
+def test_only_a_new_title_or_text_rewrites_the_search_index(tmp_path: Path) -> None:
+    """A story id or a kept page's place changes no word: the trigram index is left alone
+    (it was rewritten at every update of any column), and a new text is still found."""
+    with open_store(tmp_path / "a.db") as store:
+        saved = store.save_article(article(text="ตำรวจเตือนโฆษณาหลอกลวงบนเฟซบุ๊ก"), [])
+        index_rows = "SELECT COUNT(*) FROM articles_fts_data"
+        before = store.db.execute(index_rows).fetchone()[0]
+        store.db.execute(
+            "UPDATE articles SET story_id = NULL, warc_file = 'x.warc.gz', warc_offset = 0 "
+            "WHERE id = ?",
+            [saved.article_id],
+        )
+        assert store.db.execute(index_rows).fetchone()[0] == before
+        store.db.execute(
+            "UPDATE articles SET text = 'quảng cáo lừa đảo' WHERE id = ?", [saved.article_id]
+        )
+        found = store.db.execute(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?", ['"lừa đảo"']
+        ).fetchall()
+        assert found == [(saved.article_id,)]
+        assert store.db.execute(
+            "SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH ?", ['"หลอกลวง"']
+        ).fetchone() == (0,)
+
+
 def test_upgrade_from_schema_v1_keeps_rows(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     db = sqlite_utils.Database(path)

@@ -397,14 +397,7 @@ def get_story(store: Store, story_id: int) -> StoryDetail:
     story = store.story(story_id)
     if story is None:
         raise UsageError(f"no story with id {story_id!r} in {store.location}")
-    articles = store.story_articles(story_id)
-    hits: list[Hit] = []
-    for article in articles:
-        if article.hits:
-            # `besides` 0: ids start at 1, so every hit of the article comes back.
-            found, _ = store.other_hits(article.id, besides=0, limit=article.hits)
-            hits.extend(found)
-    return StoryDetail(story, articles, hits)
+    return StoryDetail(story, store.story_articles(story_id), store.story_hits(story_id))
 
 
 def list_story_hits(store: Store, filters: Filters, *, limit: int | None = 50) -> list[StoryHits]:
@@ -415,9 +408,7 @@ def list_story_hits(store: Store, filters: Filters, *, limit: int | None = 50) -
     gave, so memory holds only the hits shown.
     """
     stories = list_stories(store, filters, limit=limit)
-    story_of = {
-        article.id: story.id for story in stories for article in store.story_articles(story.id)
-    }
+    story_of = store.story_of_articles([story.id for story in stories])
     wanted = sum(story.hits for story in stories)
     found: dict[int, list[Hit]] = {story.id: [] for story in stories}
     kept = 0

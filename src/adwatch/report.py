@@ -372,7 +372,7 @@ def build_report(
     until = filters.until or generated_at
     period = replace(filters, since=since, until=until)
     total, articles = store.count_hits(period)
-    stories = store.story_summaries(period, limit=None)
+    stories = store.story_summaries(period, limit=TOP_STORIES)
     by_severity = _severity_counts(store, period)
 
     until_dt = parse_timestamp(until)
@@ -408,8 +408,8 @@ def build_report(
         last_run=store.last_run(),
         tone=tone,
         tone_days=chart_days,
-        stories=len(stories),
-        top_stories=[_top_story(store, story) for story in stories[:TOP_STORIES]],
+        stories=store.story_count(period),
+        top_stories=[_top_story(store, story) for story in stories],
         events=_event_sections(store, events, period, since_dt, until_dt),
         risks=_risks(store, filters, since_dt, until_dt),
         shared_indicators=store.indicator_summaries(

@@ -131,8 +131,7 @@ class StoryAssigner:
                 until=iso_utc(article.published + self.window),
             )
             index.extend((self._article(c), c.story_id) for c in nearby)
-        found = index.best(article)
-        return found[0] if found else None
+        return index.best(article)
 
     def remember(self, article: StoryArticle, story_id: int) -> None:
         """Compare later articles with this one too."""

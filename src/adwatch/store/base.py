@@ -863,6 +863,27 @@ class Store(ABC):
         )
         return [build(StoryArticleRow, STORY_ARTICLE_FIELDS, row) for row in rows]
 
+    def story_hits(self, story_id: int) -> list[Hit]:
+        """Every hit of the story, article by article as `story_articles` lists them, each
+        article's in text order."""
+        rows = self._fetch(
+            f"SELECT {HIT_COLUMNS} FROM hits h JOIN articles a ON a.id = h.article_id "
+            f"WHERE a.story_id = ? ORDER BY {SEEN_AT}, a.id, h.start, h.id",
+            [story_id],
+        )
+        return [build(Hit, HIT_FIELDS, row) for row in rows]
+
+    def story_of_articles(self, story_ids: Sequence[int]) -> dict[int, int]:
+        """The story of each article in one of `story_ids`: article id -> story id."""
+        found: dict[int, int] = {}
+        for chunk in chunks(list(story_ids)):
+            rows = self._fetch(
+                f"SELECT id, story_id FROM articles WHERE story_id IN ({marks(len(chunk))})",
+                chunk,
+            )
+            found.update((int(row[0]), int(row[1])) for row in rows)
+        return found
+
     def story_hit_ids(self, story_id: int) -> list[int]:
         rows = self._fetch(
             "SELECT h.id FROM hits h JOIN articles a ON a.id = h.article_id "

@@ -292,6 +292,24 @@ def _m009_evidence_indicators(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+@migrations(name="m010_trigram_update_of_text")
+def _m010_trigram_update_of_text(db: sqlite_utils.Database) -> None:
+    """Schema version 10: the trigram index is rewritten only when the title or text change.
+
+    sqlite-utils' trigger (m001) fired on an update of any column, and rewrote the
+    article's index entries when only its story or the place its page is kept changed:
+    0.53 ms an update of a 4 800-character article, against 0.01 ms. The folded index's
+    trigger (m004) was written this way from the start."""
+    db.execute('DROP TRIGGER IF EXISTS "articles_au"')
+    db.execute(
+        'CREATE TRIGGER "articles_au" AFTER UPDATE OF "title", "text" ON "articles" BEGIN '
+        'INSERT INTO "articles_fts" ("articles_fts", rowid, "title", "text") '
+        'VALUES (\'delete\', old.rowid, old."title", old."text"); '
+        'INSERT INTO "articles_fts" (rowid, "title", "text") '
+        'VALUES (new.rowid, new."title", new."text"); END'
+    )
+
+
 SCHEMA_VERSION = len(migrations.names)
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import zlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
 
 SHINGLE = 5
 HASHES = 128
-BANDS = 32  # for candidate search: two texts sharing one band of 4 values are compared
 
 
 def _parameters() -> tuple[np.ndarray, np.ndarray]:
@@ -107,9 +105,3 @@ _BLOCK = 256  # shingles a block: 256 KB of values, which stays in the CPU's cac
 def similarity(first: Signature, second: Signature) -> float:
     """Estimated Jaccard similarity of the two texts' shingle sets."""
     return float((first == second).mean())
-
-
-def band_keys(sig: Signature) -> list[int]:
-    """One key per band of 4 values: texts sharing a key are candidates (LSH)."""
-    rows = HASHES // BANDS
-    return [zlib.crc32(sig[i * rows : (i + 1) * rows].tobytes()) ^ (i << 24) for i in range(BANDS)]

@@ -19,7 +19,6 @@ from adwatch.stories.link import (
     NEAR_DUPLICATE,
     SAME_LANGUAGE,
     WINDOW,
-    Link,
     StoryArticle,
 )
 from adwatch.text.dates import parse_timestamp
@@ -123,8 +122,8 @@ class StoryIndex:
         while self._first < self._size and self._times[self._first] < stamp:
             self._first += 1
 
-    def best(self, article: StoryArticle) -> tuple[int, Link] | None:
-        """The story of the indexed article `article` matches best, and why."""
+    def best(self, article: StoryArticle) -> int | None:
+        """The story of the indexed article `article` matches best (None: none)."""
         import numpy as np
 
         if len(self) == 0:
@@ -145,12 +144,9 @@ class StoryIndex:
             if score[offset] < 0:
                 return None
             index = self._first + int(offset)
-            other = self._articles[index]
-            if conflict(article.numbers, other.numbers):
+            if conflict(article.numbers, self._articles[index].numbers):
                 continue
-            by = "near-duplicate" if score[offset] >= 2.0 else "meaning"
-            value = float(score[offset] - 2.0 if by == "near-duplicate" else score[offset])
-            return self._stories[index], Link(other.key, by, round(value, 4))
+            return self._stories[index]
         return None
 
 
@@ -162,6 +158,6 @@ def assign(articles: Iterable[StoryArticle], *, window: timedelta = WINDOW) -> d
     for article in sorted(articles, key=lambda a: (a.published, a.key)):
         index.forget_before(article.published - window)
         found = index.best(article)
-        story[article.key] = found[0] if found else article.key
+        story[article.key] = article.key if found is None else found
         index.add(article, story[article.key])
     return story

@@ -40,12 +40,3 @@ class StoryArticle:
     signature: npt.NDArray[np.uint32]
     vector: npt.NDArray[np.float32] | None  # centred, unit length; None when not embedded
     numbers: frozenset[int]
-
-
-@dataclass(frozen=True)
-class Link:
-    """Why a new article joins an earlier one's story."""
-
-    other: int  # the earlier article's key
-    by: str  # "near-duplicate" or "meaning"
-    score: float
