@@ -26,6 +26,7 @@ from typer.core import TyperGroup
 from adwatch import __version__
 from adwatch.errors import AdwatchError
 from adwatch.text.untrusted import terminal_line as clean
+from adwatch.text.wording import counted
 
 if TYPE_CHECKING:
     from adwatch.models import Filters
@@ -1291,7 +1292,7 @@ def triage(
                 typer.echo("No hits match; nothing changed.")
                 return
             if not yes:
-                typer.confirm(f"Set {_count(len(ids), 'hit')} to {status!r}?", abort=True)
+                typer.confirm(f"Set {counted(len(ids), 'hit')} to {status!r}?", abort=True)
         changes = query.triage_hits(store, ids, status=status, note=note)
     for change in changes[:20]:
         noted = " (note added)" if change.note else ""
@@ -1300,7 +1301,7 @@ def triage(
         typer.echo(f"… and {len(changes) - 20} more")
     unchanged = len(set(ids)) - len(changes)
     tail = f", {unchanged} already {status}" if unchanged else ""
-    typer.echo(f"{_count(len(changes), 'hit')} changed{tail}.")
+    typer.echo(f"{counted(len(changes), 'hit')} changed{tail}.")
 
 
 @app.command()
@@ -1346,7 +1347,7 @@ def export(
     with _query_store(ctx, filters) as store:
         count = exporter.export_hits(store, filters, fmt=fmt, output=output)
     if output != "-":
-        stderr_console().print(f"wrote {_count(count, 'hit')} to {clean(output)}", markup=False)
+        stderr_console().print(f"wrote {counted(count, 'hit')} to {clean(output)}", markup=False)
 
 
 @app.command()
@@ -1797,10 +1798,6 @@ def _json(value: Any, *, indent: int | None = None) -> str:
     from adwatch.text.untrusted import safe_value
 
     return json.dumps(safe_value(value), ensure_ascii=False, indent=indent)
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _cell(value: Any) -> Any:

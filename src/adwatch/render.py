@@ -26,6 +26,7 @@ from rich.text import Text
 
 from adwatch.text.untrusted import terminal_line
 from adwatch.text.width import ELLIPSIS, display_width, truncation_end, wrap_spans
+from adwatch.text.wording import counted
 
 if TYPE_CHECKING:
     # Types only: importing query (and the store behind it) here would slow every
@@ -730,10 +731,6 @@ STORY_HITS_SHOWN = 10  # hits under each story in `hits --group-by story`'s tabl
 STORY_DETAIL_HITS_SHOWN = 30  # hits in `story ID`'s table; its JSON has them all
 
 
-def _counted(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
 def _day(value: str | None) -> str:
     return clean(value)[:10] if value else UNKNOWN_DATE
 
@@ -786,7 +783,7 @@ def _story_head(story: StorySummary) -> Text:
 
 def _story_numbers(story: StorySummary) -> Text:
     counts = ", ".join(
-        _counted(number, noun)
+        counted(number, noun)
         for number, noun in (
             (story.sources, "outlet"),
             (story.articles, "article"),

@@ -32,6 +32,7 @@ from adwatch import __version__
 from adwatch.errors import ConfigError, one_line
 from adwatch.models import SEVERITIES, AlertMessage, Digest, HitAlert, SpikeAlert
 from adwatch.text.untrusted import safe_value, strip_unsafe, terminal_line
+from adwatch.text.wording import counted
 from adwatch.urls import is_http_url
 
 if TYPE_CHECKING:
@@ -92,19 +93,15 @@ def message_subject(message: AlertMessage) -> str:
     if message.test:
         parts.append("test message")
     if hits:
-        parts.append(_count(hits, "critical hit"))
+        parts.append(counted(hits, "critical hit"))
     if spikes:
-        parts.append(_count(spikes, "emerging risk"))
+        parts.append(counted(spikes, "emerging risk"))
     if len(digests) == 1:
-        parts.append(f"digest for {digests[0].day}: {_count(digests[0].hits, 'hit')}")
+        parts.append(f"digest for {digests[0].day}: {counted(digests[0].hits, 'hit')}")
     elif digests:
-        parts.append(_count(len(digests), "digest"))
+        parts.append(counted(len(digests), "digest"))
     subject = "adwatch: " + ", ".join(parts) if parts else "adwatch: no alerts"
     return _line(subject, SUBJECT_LIMIT)
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def slack_escape(text: str) -> str:

@@ -25,6 +25,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from adwatch.text.wording import counted
+
 # A baseline without a single hit would expect 0 and make any hit infinitely unlikely.
 # It is read as if half an article with a hit had been seen over its articles scanned
 # (the usual continuity correction): three hits on a day then still give a tiny but
@@ -328,7 +330,7 @@ def _why(
     flagged: bool,
     settings: SpikeSettings,
 ) -> str:
-    against = f"{_plural(observed, 'article')} against {_number(expected)} expected"
+    against = f"{counted(observed, 'article')} against {_number(expected)} expected"
     if flagged:
         return f"{against} ({figures})"
     if observed < settings.min_count:
@@ -341,12 +343,8 @@ def _figures(
 ) -> str:
     model = "Poisson" if dispersion is None else f"negative binomial k = {_number(dispersion)}"
     baseline = f"{days} baseline days" + (" without a hit" if quiet else "")
-    scanned = "" if articles is None else f", {_plural(articles, 'article')} scanned"
+    scanned = "" if articles is None else f", {counted(articles, 'article')} scanned"
     return f"p = {_p_value(p_value)}, {model}, {baseline}{scanned}"
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _number(value: float) -> str:

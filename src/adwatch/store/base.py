@@ -478,10 +478,15 @@ class Store(ABC):
             created = False
             placed: int | None = None
             if existing is None:
-                # A new article goes into its story as it is inserted (`place_story`):
-                # updating the row afterwards would rewrite its whole text.
+                # A new article goes into its story as it is inserted (`place_story`),
+                # not by an update of the row just written.
                 if place_story:
-                    placed = story_id if story_id is not None else self._new_story(article)
+                    placed = story_id
+                    if placed is None:
+                        seen_at = article.published_at or article.fetched_at
+                        placed = self._new_story(
+                            seen_at, article.title, article.language, article.market
+                        )
                 inserted = self._fetch_one(
                     f"INSERT INTO articles ({', '.join(columns)}, story_id) "
                     f"VALUES ({marks(len(values) + 1)}) ON CONFLICT (url) DO NOTHING "
@@ -491,7 +496,8 @@ class Store(ABC):
                 if inserted is not None:
                     article_id, created = int(inserted[0]), True
                     if placed is not None and story_id is not None:
-                        self._count_joined(int(inserted[0]), story_id)
+                        # Its story_id is set by the insert: counted in, not set again.
+                        self._join(int(inserted[0]), story_id, set_row=False)
                 else:  # another scanner stored it a moment ago: an update, then
                     if placed is not None and story_id is None:
                         self._execute("DELETE FROM stories WHERE id = ?", [placed])
@@ -581,14 +587,9 @@ class Store(ABC):
                 [article_id],
             )
             assert row is not None
-            created = self._fetch_one(
-                """INSERT INTO stories (first_seen, last_seen, title, language, markets,
-                   articles, sources, languages) VALUES (?, ?, ?, ?, ?, 1, 1, ?) RETURNING id""",
-                [row[0], row[0], row[1], row[2], row[3], 1 if row[2] else 0],
-            )
-            assert created is not None
-            self._execute("UPDATE articles SET story_id = ? WHERE id = ?", [created[0], article_id])
-            return int(created[0])
+            created = self._new_story(*row)
+            self._execute("UPDATE articles SET story_id = ? WHERE id = ?", [created, article_id])
+            return created
 
     def story_candidates(self, *, since: str, until: str) -> list[StoryCandidate]:
         """Articles seen in [since, until] that have a story and a fingerprint."""
@@ -651,21 +652,15 @@ class Store(ABC):
                 self.refresh_story(left)
         return story_id
 
-    def _new_story(self, article: Article) -> int:
+    def _new_story(self, seen_at: str, title: str, language: str | None, market: str) -> int:
         """A story of one article, made from the article's fields; its id."""
-        seen_at = article.published_at or article.fetched_at
         created = self._fetch_one(
             """INSERT INTO stories (first_seen, last_seen, title, language, markets,
                articles, sources, languages) VALUES (?, ?, ?, ?, ?, 1, 1, ?) RETURNING id""",
-            [seen_at, seen_at, article.title, article.language, article.market,
-             1 if article.language else 0],
-        )  # fmt: skip
+            [seen_at, seen_at, title, language, market, 1 if language else 0],
+        )
         assert created is not None
         return int(created[0])
-
-    def _count_joined(self, article_id: int, story_id: int) -> None:
-        """Count an article already in a story's row (its story_id set) into the story."""
-        self._join(article_id, story_id, set_row=False)
 
     def _join(self, article_id: int, story_id: int, *, set_row: bool = True) -> None:
         """Add an article to a story with its counts updated in place: a story of 500
