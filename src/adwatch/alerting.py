@@ -178,7 +178,7 @@ def raise_alerts(
         (target.name, alert.key)
         for alert in raised
         for target in settings.targets
-        if SEND_KIND[alert.as_dict()["kind"]] in settings.send
+        if SEND_KIND[alert.kind] in settings.send
     ]
     if queue:
         store.queue_deliveries(queue, now=stamp)

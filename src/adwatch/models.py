@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from adwatch import PROJECT_URL, __version__
 
@@ -151,6 +151,7 @@ class Event:
 class SpikeAlert:
     """An emerging risk: a watchlist's day in a market that stands out from its baseline."""
 
+    kind: ClassVar[str] = "spike"
     watchlist: str
     market: str
     day: str  # ISO date, UTC
@@ -167,13 +168,14 @@ class SpikeAlert:
         return f"spike:{self.watchlist}:{self.market}:{self.day}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": "spike", **asdict(self), "stories": list(self.stories)}
+        return {"kind": self.kind, **asdict(self), "stories": list(self.stories)}
 
 
 @dataclass(frozen=True)
 class HitAlert:
     """A critical hit, as an alert carries it."""
 
+    kind: ClassVar[str] = "hit"
     hit_id: int
     title: str
     url: str
@@ -192,13 +194,14 @@ class HitAlert:
         return f"hit:{self.hit_id}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": "hit", **asdict(self)}
+        return {"kind": self.kind, **asdict(self)}
 
 
 @dataclass(frozen=True)
 class Digest:
     """The daily summary: the report's first lines for the day before `day`'s first scan."""
 
+    kind: ClassVar[str] = "digest"
     day: str  # ISO date, UTC
     since: str  # ISO-8601 UTC: the digest covers [since, day's first scan)
     hits: int
@@ -213,7 +216,7 @@ class Digest:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "kind": "digest",
+            "kind": self.kind,
             **asdict(self),
             "top": [hit.as_dict() for hit in self.top],
             "spikes": [spike.as_dict() for spike in self.spikes],

@@ -1449,7 +1449,7 @@ class Store(ABC):
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
                     [
                         alert.key,
-                        alert.as_dict()["kind"],
+                        alert.kind,
                         now,
                         run_id,
                         getattr(alert, "watchlist", None),
